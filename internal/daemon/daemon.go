@@ -1,0 +1,227 @@
+// Package daemon is thaw's composition root: it builds the store, the ingest
+// pipeline, the transports and the API from one Config, starts them in order
+// and stops them in the reverse order. It is the only package that picks a
+// store backend.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/thawtrace/thaw/internal/ingest"
+	"github.com/thawtrace/thaw/internal/ingest/udp"
+	"github.com/thawtrace/thaw/internal/query"
+	"github.com/thawtrace/thaw/internal/sampling"
+	"github.com/thawtrace/thaw/internal/store/embedded"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// Config is the whole server's configuration: one Config per component.
+type Config struct {
+	// UDPAddr is the X-Ray daemon UDP address.
+	UDPAddr string
+	// HTTPAddr serves the X-Ray API (the daemon's TCP side too), /metrics and
+	// the console.
+	HTTPAddr string
+	// Insecure allows binding to non-loopback addresses without
+	// authentication.
+	Insecure bool
+
+	Store  embedded.Config
+	Ingest ingest.Config
+	Query  query.Config
+	API    xrayapi.Config
+}
+
+// DefaultConfig is thaw with no flags: loopback only, port 2000 for UDP and
+// HTTP as the X-Ray daemon, the embedded store in ./thaw-data.
+func DefaultConfig() Config {
+	return Config{
+		UDPAddr:  "127.0.0.1:2000",
+		HTTPAddr: "127.0.0.1:2000",
+		Store:    embedded.DefaultConfig(),
+		Ingest:   ingest.DefaultConfig(),
+		Query:    query.DefaultConfig(),
+		API:      xrayapi.DefaultConfig(),
+	}
+}
+
+// Validate checks every component's config and the listen addresses.
+func (c Config) Validate() error {
+	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate()}
+	for _, a := range []struct{ name, addr string }{{"udp", c.UDPAddr}, {"http", c.HTTPAddr}} {
+		host, _, err := net.SplitHostPort(a.addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s address %q: %w", a.name, a.addr, err))
+			continue
+		}
+		if !isLoopback(host) && !c.Insecure {
+			errs = append(errs, fmt.Errorf("%s address %q is not loopback: thaw has no authentication yet, so binding beyond this machine needs --insecure", a.name, a.addr))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Server is a running thaw.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	out  io.Writer
+	reg  *prometheus.Registry
+	db   *embedded.DB
+	pipe *ingest.Pipeline
+	udp  *udp.Listener
+	http *http.Server
+	hl   net.Listener
+	wg   sync.WaitGroup
+}
+
+// New builds a server; it opens and starts nothing.
+func New(cfg Config, out io.Writer, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, log: log, out: out, reg: prometheus.NewRegistry()}, nil
+}
+
+// Run starts the server, prints one line per listener, serves until ctx
+// ends, then shuts down.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// Start opens the store and starts the pipeline and listeners. On failure it
+// undoes what it started.
+func (s *Server) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Shutdown(context.WithoutCancel(ctx)))
+		}
+	}()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.db, err = embedded.Open(s.cfg.Store, s.log.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	s.db.Start()
+	s.pipe, err = ingest.New(s.cfg.Ingest, s.db, ingest.NewMetrics(s.reg), s.log.With("component", "ingest"))
+	if err != nil {
+		return err
+	}
+	s.pipe.Start()
+
+	s.udp = udp.New(udp.Config{Addr: s.cfg.UDPAddr}, s.pipe, s.log.With("component", "udp"))
+	if err := s.udp.Start(ctx); err != nil {
+		return err
+	}
+	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, s.log.With("component", "query")),
+		sampling.New(), s.log.With("component", "api"))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if api.Routes(r) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodGet && r.URL.Path == "/" {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, consoleText)
+			return
+		}
+		w.Header().Set("x-amzn-RequestId", "0")
+		xrayapi.WriteError(w, xrayapi.InvalidRequest("%s %s is not an X-Ray operation thaw knows; X-Ray operations are POST /<Operation path>, see docs/api.md", r.Method, r.URL.Path))
+	})
+	var lc net.ListenConfig
+	s.hl, err = lc.Listen(ctx, "tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Go(func() {
+		if err := s.http.Serve(s.hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve http", "err", err)
+		}
+	})
+	s.printListeners()
+	return nil
+}
+
+const consoleText = `thaw is running.
+
+The web console is not built yet. Meanwhile:
+  thaw traces              recent traces
+  thaw trace <trace-id>    one trace as a waterfall
+  aws xray get-trace-summaries --endpoint-url <this address> ...
+  GET /metrics             self-metrics (Prometheus)
+`
+
+func (s *Server) printListeners() {
+	u := s.udp.Addr().(*net.UDPAddr)
+	h := s.hl.Addr().(*net.TCPAddr)
+	daemonAddr := u.String()
+	if u.Port != h.Port || !u.IP.Equal(h.IP) {
+		daemonAddr = fmt.Sprintf("%q", "tcp:"+h.String()+" udp:"+u.String())
+	}
+	base := "http://" + h.String()
+	fmt.Fprintf(s.out, "store embedded  %s\n", s.cfg.Store.Dir)
+	fmt.Fprintf(s.out, "udp   %s   X-Ray daemon (SDKs): export AWS_XRAY_DAEMON_ADDRESS=%s\n", u, daemonAddr)
+	fmt.Fprintf(s.out, "http  %s   X-Ray API: aws xray ... --endpoint-url %s\n", base, base)
+	fmt.Fprintf(s.out, "console  %s/   metrics %s/metrics\n", base, base)
+}
+
+// HTTPAddr returns the bound HTTP address.
+func (s *Server) HTTPAddr() string { return s.hl.Addr().String() }
+
+// UDPAddr returns the bound UDP address.
+func (s *Server) UDPAddr() string { return s.udp.Addr().String() }
+
+// Shutdown stops in the order that loses nothing: first the listeners, so
+// no new documents arrive (in-flight PutTraceSegments calls finish and are
+// answered), then the pipeline drains its queue into the store, then the
+// store summarizes what is pending and flushes. Safe after a failed Start.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+		s.wg.Wait()
+	}
+	if s.udp != nil {
+		errs = append(errs, s.udp.Shutdown(ctx))
+	}
+	if s.pipe != nil {
+		errs = append(errs, s.pipe.Shutdown(ctx))
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}

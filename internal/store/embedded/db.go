@@ -1,0 +1,265 @@
+// Package embedded is thaw's default store: Pebble, an LSM key-value engine,
+// in a local directory, with the key layout of docs/store-format.md.
+//
+// Writes are synced to Pebble's write-ahead log before WriteDocuments
+// returns. Trace summaries are computed by a background summarizer from
+// durable "dirty" markers written with the documents, so a crash between a
+// write and its summary only delays the summary.
+//
+// It imports store, segment and analyze/summary; never ingest or query.
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+)
+
+// Config configures the embedded store.
+type Config struct {
+	// Dir is the data directory; created if missing.
+	Dir string
+	// SummaryInterval is how often the summarizer looks for changed traces.
+	SummaryInterval time.Duration
+	// Retention is how long traces are kept, by trace-id epoch; 0 keeps
+	// them forever.
+	Retention time.Duration
+	// MaxTraceSpan bounds how long a trace may last and still be found by
+	// its events (TimeRangeType Event and Service).
+	MaxTraceSpan time.Duration
+	// CacheSize is Pebble's block cache in bytes.
+	CacheSize int64
+	// MemTableSize is Pebble's memtable size in bytes.
+	MemTableSize uint64
+}
+
+// DefaultConfig returns the defaults: ./thaw-data, summaries every 500 ms,
+// 30 days of retention.
+func DefaultConfig() Config {
+	return Config{
+		Dir:             "thaw-data",
+		SummaryInterval: 500 * time.Millisecond,
+		Retention:       30 * 24 * time.Hour,
+		MaxTraceSpan:    time.Hour,
+		CacheSize:       64 << 20,
+		MemTableSize:    32 << 20,
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.Dir == "" {
+		return errors.New("embedded store: data directory is empty")
+	}
+	if c.SummaryInterval <= 0 {
+		return errors.New("embedded store: summary interval must be positive")
+	}
+	if c.Retention < 0 {
+		return errors.New("embedded store: retention must not be negative")
+	}
+	return nil
+}
+
+// DB is an open embedded store.
+type DB struct {
+	cfg    Config
+	log    *slog.Logger
+	pdb    *pebble.DB
+	seq    atomic.Uint64
+	closed atomic.Bool
+
+	wake     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	startMu  sync.Mutex
+	started  bool
+	closeErr error
+	closeMu  sync.Once
+
+	// sumMu serialises summarizer passes (the background loop and Flush).
+	sumMu sync.Mutex
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store in cfg.Dir. It starts nothing;
+// call Start to run the summarizer and retention.
+func Open(cfg Config, log *slog.Logger) (*DB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.Dir, err)
+	}
+	opts := &pebble.Options{
+		Cache:        pebble.NewCache(cfg.CacheSize),
+		MemTableSize: cfg.MemTableSize,
+		Logger:       pebbleLogger{log.With("component", "pebble")},
+	}
+	defer opts.Cache.Unref()
+	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	pdb, err := pebble.Open(cfg.Dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open pebble in %s: %w", cfg.Dir, err)
+	}
+	db := &DB{cfg: cfg, log: log, pdb: pdb, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	if err := db.checkFormat(); err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	db.seq.Store(uint64(time.Now().UnixNano()))
+	return db, nil
+}
+
+func (db *DB) checkFormat() error {
+	v, closer, err := db.pdb.Get(metaFormatKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return db.pdb.Set(metaFormatKey, []byte(strconv.Itoa(FormatVersion)), pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("read format version: %w", err)
+	}
+	defer closer.Close()
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 1 || n > FormatVersion {
+		return fmt.Errorf("data directory %s has store format %q; this thaw reads formats 1..%d", db.cfg.Dir, v, FormatVersion)
+	}
+	return nil
+}
+
+// Start runs the summarizer and retention in the background until Close.
+func (db *DB) Start() {
+	db.startMu.Lock()
+	defer db.startMu.Unlock()
+	if db.started || db.closed.Load() {
+		return
+	}
+	db.started = true
+	db.wg.Go(db.summarizeLoop)
+	if db.cfg.Retention > 0 {
+		db.wg.Go(db.retentionLoop)
+	}
+}
+
+// Close stops the background work, summarizes what is still pending, and
+// closes Pebble (flushing memtables). Safe to call twice and without Start.
+func (db *DB) Close() error {
+	db.closeMu.Do(func() {
+		db.closed.Store(true)
+		close(db.stop)
+		db.wg.Wait()
+		// Summaries first, so a clean shutdown leaves every trace searchable
+		// at the next start without waiting for the summarizer.
+		_, err := db.summarizePass()
+		err = errors.Join(err, db.pdb.Flush())
+		db.closeErr = errors.Join(err, db.pdb.Close())
+	})
+	return db.closeErr
+}
+
+// WriteDocuments implements store.Writer.
+func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error {
+	if db.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	var key []byte
+	counts := make(map[segment.TraceID]uint64, 8)
+	for i := range docs {
+		d := &docs[i]
+		key = docKey(key[:0], d.TraceID, d.ID, d.Entity == nil || d.Entity.Complete())
+		val := make([]byte, 0, len(d.Raw)+1)
+		val = append(val, valueVersion)
+		val = append(val, d.Raw...)
+		if err := b.Set(key, val, nil); err != nil {
+			return fmt.Errorf("batch set document %s: %w", d.ID, err)
+		}
+		counts[d.TraceID]++
+	}
+	for tid, n := range counts {
+		if err := b.Set(dirtyKey(tid, db.seq.Add(1)), binary.AppendUvarint(nil, n), nil); err != nil {
+			return fmt.Errorf("batch set dirty marker: %w", err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit %d documents: %w", len(docs), err)
+	}
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// TraceDocuments implements store.Reader.
+func (db *DB) TraceDocuments(ctx context.Context, id segment.TraceID) ([]segment.Document, error) {
+	if db.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	return db.traceDocuments(ctx, id)
+}
+
+func (db *DB) traceDocuments(ctx context.Context, id segment.TraceID) ([]segment.Document, error) {
+	p := tracePrefix(prefixDoc, id)
+	it, err := db.pdb.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, fmt.Errorf("iterate trace %s: %w", id, err)
+	}
+	defer it.Close()
+	var docs []segment.Document
+	for ok := it.First(); ok; ok = it.Next() {
+		v := it.Value()
+		if len(v) < 1 || v[0] != valueVersion {
+			return nil, fmt.Errorf("trace %s: document value version %v is unknown", id, v[:min(1, len(v))])
+		}
+		ds, errs := segment.Decode(v[1:], len(v))
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("trace %s: stored document no longer decodes: %w", id, errs[0])
+		}
+		docs = append(docs, ds...)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("iterate trace %s: %w", id, err)
+	}
+	if len(docs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return docs, nil
+}
+
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug("pebble", "msg", fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error("pebble", "msg", fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	l.log.Error("pebble fatal", "msg", fmt.Sprintf(format, args...))
+	os.Exit(1)
+}
+
+func copyBytes(b []byte) []byte { return bytes.Clone(b) }

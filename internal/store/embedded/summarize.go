@@ -1,0 +1,328 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/thawtrace/thaw/internal/analyze/summary"
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+)
+
+// maxTracesPerPass bounds one summarizer batch so a backlog after a restart
+// is worked off in steps.
+const maxTracesPerPass = 2000
+
+func (db *DB) summarizeLoop() {
+	t := time.NewTicker(db.cfg.SummaryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := db.summarizePass()
+			if err != nil {
+				db.log.Error("summarize traces", "err", err)
+				break
+			}
+			if n < maxTracesPerPass {
+				break
+			}
+		}
+	}
+}
+
+// Flush summarizes every trace written so far. Tests and benchmarks use it to
+// make writes searchable without waiting for the background pass.
+func (db *DB) Flush(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := db.summarizePass()
+		if err != nil || n < maxTracesPerPass {
+			return err
+		}
+	}
+}
+
+type dirtyTrace struct {
+	keys  [][]byte
+	count uint64
+}
+
+// summarizePass recomputes the summaries of traces with dirty markers and
+// returns how many traces it handled.
+func (db *DB) summarizePass() (int, error) {
+	db.sumMu.Lock()
+	defer db.sumMu.Unlock()
+
+	dirty := map[segment.TraceID]*dirtyTrace{}
+	var order []segment.TraceID
+	lo := []byte{prefixDirty}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return 0, fmt.Errorf("iterate dirty markers: %w", err)
+	}
+	for ok := it.First(); ok && len(order) < maxTracesPerPass; ok = it.Next() {
+		k := it.Key()
+		if len(k) != 1+16+8 {
+			continue
+		}
+		tid := traceFromKey(k, 1)
+		d := dirty[tid]
+		if d == nil {
+			d = &dirtyTrace{}
+			dirty[tid] = d
+			order = append(order, tid)
+		}
+		n, _ := binary.Uvarint(it.Value())
+		d.count += n
+		d.keys = append(d.keys, copyBytes(k))
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("iterate dirty markers: %w", err)
+	}
+	if len(order) == 0 {
+		return 0, nil
+	}
+
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	ctx := context.Background()
+	for _, tid := range order {
+		d := dirty[tid]
+		if err := db.summarizeTrace(ctx, b, tid, d.count); err != nil {
+			// A trace that cannot be summarized must not block the others;
+			// its marker stays for the next pass.
+			db.log.Error("summarize trace", "trace_id", tid, "err", err)
+			continue
+		}
+		for _, k := range d.keys {
+			if err := b.Delete(k, nil); err != nil {
+				return 0, fmt.Errorf("batch delete marker: %w", err)
+			}
+		}
+	}
+	// Markers and summaries change together; losing this batch in a crash
+	// only means the markers are processed again.
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return 0, fmt.Errorf("commit summaries: %w", err)
+	}
+	return len(order), nil
+}
+
+func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) error {
+	old, err := db.summary(tid)
+	hadOld := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	docs, err := db.traceDocuments(ctx, tid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // removed by retention meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	t := segment.Assemble(tid, docs)
+	s := summary.Compute(t, old.Revision+int(added))
+	val, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode summary %s: %w", tid, err)
+	}
+	if err := b.Set(summaryKey(tid), append([]byte{valueVersion}, val...), nil); err != nil {
+		return err
+	}
+	newAct := toMicros(lastActivity(s))
+	if hadOld {
+		if oldAct := toMicros(lastActivity(old)); oldAct != newAct {
+			if err := b.Delete(eventKey(oldAct, tid), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Set(eventKey(newAct, tid), nil, nil)
+}
+
+// lastActivity is the latest start or end time of any segment.
+func lastActivity(s summary.Summary) float64 {
+	last := s.StartTime
+	for _, e := range s.Events {
+		last = math.Max(last, math.Max(e.Start, e.End))
+	}
+	return last
+}
+
+// Summary implements store.Reader.
+func (db *DB) Summary(_ context.Context, id segment.TraceID) (summary.Summary, error) {
+	if db.closed.Load() {
+		return summary.Summary{}, store.ErrClosed
+	}
+	return db.summary(id)
+}
+
+func (db *DB) summary(id segment.TraceID) (summary.Summary, error) {
+	v, closer, err := db.pdb.Get(summaryKey(id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return summary.Summary{}, store.ErrNotFound
+	}
+	if err != nil {
+		return summary.Summary{}, fmt.Errorf("get summary %s: %w", id, err)
+	}
+	defer closer.Close()
+	return decodeSummary(v)
+}
+
+func decodeSummary(v []byte) (summary.Summary, error) {
+	var s summary.Summary
+	if len(v) < 1 || v[0] != valueVersion {
+		return s, fmt.Errorf("summary value version %v is unknown", v[:min(1, len(v))])
+	}
+	if err := json.Unmarshal(v[1:], &s); err != nil {
+		return s, fmt.Errorf("decode summary: %w", err)
+	}
+	return s, nil
+}
+
+// Summaries implements store.Reader.
+func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[store.Hit, error] {
+	return func(yield func(store.Hit, error) bool) {
+		if db.closed.Load() {
+			yield(store.Hit{}, store.ErrClosed)
+			return
+		}
+		var lo, hi []byte
+		start := float64(q.Start.UnixNano()) / 1e9
+		end := float64(q.End.UnixNano()) / 1e9
+		switch q.Range {
+		case store.ByTraceID:
+			lo = epochBound(uint32(math.Max(0, math.Min(math.Ceil(start), math.MaxUint32))))
+			hi = epochBound(uint32(math.Max(0, math.Min(math.Ceil(end), math.MaxUint32))))
+		default:
+			lo = microsBound(toMicros(start))
+			hi = microsBound(toMicros(end + db.cfg.MaxTraceSpan.Seconds()))
+		}
+		if q.After != nil && string(q.After) < string(hi) && string(q.After) >= string(lo) {
+			hi = q.After
+		}
+		it, err := db.pdb.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			yield(store.Hit{}, fmt.Errorf("iterate summaries: %w", err))
+			return
+		}
+		defer it.Close()
+		for ok := it.Last(); ok; ok = it.Prev() {
+			if err := ctx.Err(); err != nil {
+				yield(store.Hit{}, err)
+				return
+			}
+			k := it.Key()
+			var hit store.Hit
+			switch q.Range {
+			case store.ByTraceID:
+				if len(k) != 17 {
+					continue
+				}
+				s, err := decodeSummary(it.Value())
+				if err != nil {
+					yield(store.Hit{}, fmt.Errorf("trace %s: %w", traceFromKey(k, 1), err))
+					return
+				}
+				hit = store.Hit{Summary: s, IndexTime: float64(traceFromKey(k, 1).Epoch())}
+			default:
+				if len(k) != 1+8+16 {
+					continue
+				}
+				s, err := db.summary(traceFromKey(k, 9))
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					yield(store.Hit{}, err)
+					return
+				}
+				t, ok := matchEvent(s, start, end, q.Range == store.ByService)
+				if !ok {
+					continue
+				}
+				hit = store.Hit{Summary: s, MatchedEventTime: t, IndexTime: float64(binary.BigEndian.Uint64(k[1:9])) / 1e6}
+			}
+			hit.Cursor = copyBytes(k)
+			if !yield(hit, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(store.Hit{}, fmt.Errorf("iterate summaries: %w", err))
+		}
+	}
+}
+
+// matchEvent returns the latest segment start or end (only ends when
+// endsOnly) within [start, end).
+func matchEvent(s summary.Summary, start, end float64, endsOnly bool) (float64, bool) {
+	best, found := 0.0, false
+	consider := func(t float64) {
+		if t >= start && t < end && (!found || t > best) {
+			best, found = t, true
+		}
+	}
+	for _, e := range s.Events {
+		if e.End > 0 {
+			consider(e.End)
+		}
+		if !endsOnly {
+			consider(e.Start)
+		}
+	}
+	return best, found
+}
+
+func (db *DB) retentionLoop() {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := db.applyRetention(time.Now()); err != nil {
+			db.log.Error("apply retention", "err", err)
+		}
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// applyRetention deletes every trace whose trace-id epoch is older than the
+// retention period, with range deletions (cheap in an LSM).
+func (db *DB) applyRetention(now time.Time) error {
+	cutoff := now.Add(-db.cfg.Retention)
+	epoch := uint32(max(0, cutoff.Unix()))
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	for _, p := range []byte{prefixDoc, prefixSummary, prefixDirty} {
+		lo := []byte{p}
+		hi := binary.BigEndian.AppendUint32([]byte{p}, epoch)
+		if err := b.DeleteRange(lo, hi, nil); err != nil {
+			return err
+		}
+	}
+	// The event index is ordered by activity time, which is close to (and
+	// never much before) the trace-id epoch.
+	if err := b.DeleteRange([]byte{prefixEvent}, microsBound(toMicros(float64(cutoff.Unix()))), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}

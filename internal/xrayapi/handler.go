@@ -1,0 +1,255 @@
+package xrayapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/thawtrace/thaw/internal/segment"
+)
+
+// Ingester stores documents sent with PutTraceSegments.
+type Ingester interface {
+	// PutDocuments validates each raw document, durably stores the valid
+	// ones and returns the rejected ones. An error means the valid ones may
+	// not have been stored; an error with Throttled() true means overload.
+	PutDocuments(ctx context.Context, raws [][]byte) ([]*segment.Error, error)
+}
+
+// Querier answers the read API. Errors of type *Error are returned to the
+// client as they are; others become InternalFailure.
+type Querier interface {
+	BatchGetTraces(ctx context.Context, in BatchGetTracesInput) (*BatchGetTracesOutput, error)
+	GetTraceSummaries(ctx context.Context, in GetTraceSummariesInput) (*GetTraceSummariesOutput, error)
+}
+
+// Sampler answers the sampling API that SDKs poll through the daemon port.
+type Sampler interface {
+	GetSamplingRules(ctx context.Context) (*GetSamplingRulesOutput, error)
+	GetSamplingTargets(ctx context.Context, in GetSamplingTargetsInput) (*GetSamplingTargetsOutput, error)
+}
+
+// Config configures the handler.
+type Config struct {
+	// MaxRequestBytes bounds a request body.
+	MaxRequestBytes int64
+}
+
+// DefaultConfig returns the defaults: 5 MiB request bodies.
+func DefaultConfig() Config { return Config{MaxRequestBytes: 5 << 20} }
+
+// Handler serves the X-Ray API.
+type Handler struct {
+	cfg Config
+	in  Ingester
+	q   Querier
+	s   Sampler
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// NewHandler returns the X-Ray API handler. Routes are POST-only, with the
+// operation in the path, as in the AWS API model.
+func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, in: in, q: q, s: s, log: log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /TraceSegments", h.putTraceSegments)
+	h.mux.HandleFunc("POST /Traces", h.batchGetTraces)
+	h.mux.HandleFunc("POST /TraceSummaries", h.getTraceSummaries)
+	h.mux.HandleFunc("POST /GetSamplingRules", h.getSamplingRules)
+	h.mux.HandleFunc("POST /SamplingTargets", h.getSamplingTargets)
+	h.mux.HandleFunc("POST /TelemetryRecords", h.putTelemetryRecords)
+	for path, op := range notImplemented {
+		h.mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+			WriteError(w, InvalidRequest("%s is not implemented by thaw yet; docs/api.md lists what is", op))
+		})
+	}
+	return h
+}
+
+// notImplemented lists the X-Ray operations thaw does not serve yet, so that
+// they get a clear error naming them instead of a 404 page.
+var notImplemented = map[string]string{
+	"/ServiceGraph":                  "GetServiceGraph",
+	"/TraceGraph":                    "GetTraceGraph",
+	"/TimeSeriesServiceStatistics":   "GetTimeSeriesServiceStatistics",
+	"/SamplingStatisticSummaries":    "GetSamplingStatisticSummaries",
+	"/CreateSamplingRule":            "CreateSamplingRule",
+	"/UpdateSamplingRule":            "UpdateSamplingRule",
+	"/DeleteSamplingRule":            "DeleteSamplingRule",
+	"/Groups":                        "GetGroups",
+	"/GetGroup":                      "GetGroup",
+	"/CreateGroup":                   "CreateGroup",
+	"/UpdateGroup":                   "UpdateGroup",
+	"/DeleteGroup":                   "DeleteGroup",
+	"/TagResource":                   "TagResource",
+	"/UntagResource":                 "UntagResource",
+	"/ListTagsForResource":           "ListTagsForResource",
+	"/EncryptionConfig":              "GetEncryptionConfig",
+	"/PutEncryptionConfig":           "PutEncryptionConfig",
+	"/GetTraceSegmentDestination":    "GetTraceSegmentDestination",
+	"/UpdateTraceSegmentDestination": "UpdateTraceSegmentDestination",
+	"/InsightSummaries":              "GetInsightSummaries",
+	"/Insight":                       "GetInsight",
+	"/InsightEvents":                 "GetInsightEvents",
+	"/InsightImpactGraph":            "GetInsightImpactGraph",
+	"/GetIndexingRules":              "GetIndexingRules",
+	"/UpdateIndexingRule":            "UpdateIndexingRule",
+	"/StartTraceRetrieval":           "StartTraceRetrieval",
+	"/ListRetrievedTraces":           "ListRetrievedTraces",
+	"/GetRetrievedTracesGraph":       "GetRetrievedTracesGraph",
+	"/CancelTraceRetrieval":          "CancelTraceRetrieval",
+	"/PutResourcePolicy":             "PutResourcePolicy",
+	"/DeleteResourcePolicy":          "DeleteResourcePolicy",
+	"/ListResourcePolicies":          "ListResourcePolicies",
+}
+
+// ServeHTTP serves the API, adding the request id header X-Ray clients log.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-amzn-RequestId", requestID())
+	h.mux.ServeHTTP(w, r)
+}
+
+// Routes reports whether the handler serves r's path (so a parent mux can
+// send everything else to the console).
+func (h *Handler) Routes(r *http.Request) bool {
+	_, pattern := h.mux.Handler(r)
+	return pattern != ""
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
+
+// decode reads a JSON body into v; an empty body means {} (spec §4.1).
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
+	if err != nil {
+		return err
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return InvalidRequest("member %s: %s is not a valid %s", te.Field, te.Value, te.Type)
+		}
+		return InvalidRequest("request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (h *Handler) putTraceSegments(w http.ResponseWriter, r *http.Request) {
+	var in PutTraceSegmentsInput
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	if len(in.TraceSegmentDocuments) == 0 {
+		WriteError(w, InvalidRequest("TraceSegmentDocuments is required and must hold at least one document"))
+		return
+	}
+	raws := make([][]byte, len(in.TraceSegmentDocuments))
+	for i, d := range in.TraceSegmentDocuments {
+		raws[i] = []byte(d)
+	}
+	rejects, err := h.in.PutDocuments(r.Context(), raws)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	out := PutTraceSegmentsOutput{UnprocessedTraceSegments: []UnprocessedTraceSegment{}}
+	for _, e := range rejects {
+		out.UnprocessedTraceSegments = append(out.UnprocessedTraceSegments,
+			UnprocessedTraceSegment{ID: e.ID, ErrorCode: string(e.Code), Message: e.Error()})
+	}
+	writeJSON(w, out)
+}
+
+func (h *Handler) batchGetTraces(w http.ResponseWriter, r *http.Request) {
+	var in BatchGetTracesInput
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	out, err := h.q.BatchGetTraces(r.Context(), in)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func (h *Handler) getTraceSummaries(w http.ResponseWriter, r *http.Request) {
+	var in GetTraceSummariesInput
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	out, err := h.q.GetTraceSummaries(r.Context(), in)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func (h *Handler) getSamplingRules(w http.ResponseWriter, r *http.Request) {
+	var in struct{}
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	out, err := h.s.GetSamplingRules(r.Context())
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func (h *Handler) getSamplingTargets(w http.ResponseWriter, r *http.Request) {
+	var in GetSamplingTargetsInput
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	out, err := h.s.GetSamplingTargets(r.Context(), in)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func (h *Handler) putTelemetryRecords(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		TelemetryRecords []json.RawMessage `json:"TelemetryRecords"`
+	}
+	if err := h.decode(w, r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	h.log.Debug("telemetry records", "count", len(in.TelemetryRecords))
+	writeJSON(w, struct{}{})
+}
