@@ -1,0 +1,38 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestTraceDocumentsAreValidJSONOfRealisticSize(t *testing.T) {
+	g := New(1)
+	g.ColdStartRate = 1
+	tr := g.Trace(time.Unix(1_800_000_000, 0))
+	if len(tr.Docs) < 5 || len(tr.Docs) > 8 {
+		t.Fatalf("got %d documents, want 5–8", len(tr.Docs))
+	}
+	total := 0
+	for i, d := range tr.Docs {
+		var m map[string]any
+		if err := json.Unmarshal(d, &m); err != nil {
+			t.Fatalf("document %d is not JSON: %v\n%s", i, err, d)
+		}
+		if m["trace_id"] != tr.ID {
+			t.Errorf("document %d trace_id = %v, want %s", i, m["trace_id"], tr.ID)
+		}
+		total += len(d)
+	}
+	if avg := total / len(tr.Docs); avg < 350 || avg > 900 {
+		t.Errorf("average document size %d bytes, want about 600", avg)
+	}
+}
+
+func TestSeedMakesRunsReproducible(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	a, b := New(7).Trace(at), New(7).Trace(at)
+	if a.ID != b.ID || string(a.Docs[0]) != string(b.Docs[0]) {
+		t.Fatalf("same seed gave different traces: %s vs %s", a.ID, b.ID)
+	}
+}
