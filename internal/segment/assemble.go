@@ -27,9 +27,9 @@ type Trace struct {
 	// parent entity.
 	entities map[string]entityRef
 	// children maps a parent entity to the independent subsegments attached
-	// to it, in arrival order.
+	// to it, ordered by start time.
 	children map[*Entity][]*Document
-	// attached lists every attached document, in arrival order.
+	// attached lists every attached document, ordered by start time.
 	attached []*Document
 	// parents holds the documents something is attached to.
 	parents map[*Document]bool
@@ -101,6 +101,12 @@ func Assemble(id TraceID, docs []Document) *Trace {
 		t.attached = append(t.attached, d)
 		t.parents[p.doc] = true
 	}
+	// Attached subsegments follow a parent's embedded ones in start order,
+	// whatever order the datagrams arrived in.
+	for _, kids := range t.children {
+		sortByStart(kids)
+	}
+	sortByStart(t.attached)
 	// Link attached subsegments into their parents' entities for analysis.
 	// The attachment graph is a forest (onCycle), so walks terminate.
 	for _, d := range t.attached {
@@ -243,17 +249,23 @@ func (t *Trace) Documents() ([]OutputDocument, error) {
 		}
 	}
 	// An attached document whose parent could not be found in the parent
-	// document's JSON (its id key spelled "ID", say) is returned on its own
-	// rather than lost.
-	for _, d := range t.attached {
-		if rendered[d] {
-			continue
+	// document's JSON (its id key spelled "ID", say: encoding/json matches
+	// keys case-insensitively) is returned on its own rather than lost,
+	// with what is attached to it. Parents go first, so that each document
+	// is returned once.
+	for progress := true; progress; {
+		progress = false
+		for _, d := range t.attached {
+			if rendered[d] || !rendered[t.entities[d.ParentID].doc] {
+				continue
+			}
+			b, err := t.render(d, rendered)
+			if err != nil {
+				return nil, fmt.Errorf("render document %s: %w", d.ID, err)
+			}
+			out = append(out, OutputDocument{ID: d.ID, JSON: b})
+			progress = true
 		}
-		b, err := t.render(d, rendered)
-		if err != nil {
-			return nil, fmt.Errorf("render document %s: %w", d.ID, err)
-		}
-		out = append(out, OutputDocument{ID: d.ID, JSON: b})
 	}
 	return out, nil
 }

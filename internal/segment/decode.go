@@ -38,8 +38,10 @@ var Codes = []ErrorCode{
 	CodeInvalidJSON, CodeInvalidUTF8, CodeTooLarge, CodeEmpty,
 }
 
-// Error is a rejected document: its code, the id when one could be read, and
-// a reason a person can act on.
+// Error is a rejected document: its code, the document's top-level id and
+// trace id when they could be read (§2.12), whether the document is a
+// subsegment, and a reason a person can act on, which names the embedded
+// subsegment at fault if there is one.
 type Error struct {
 	Code       ErrorCode
 	ID         string

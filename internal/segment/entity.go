@@ -28,11 +28,9 @@ type Entity struct {
 	Throttle    bool    `json:"throttle,omitempty"`
 	Inferred    bool    `json:"inferred,omitempty"`
 
-	HTTP    *HTTP    `json:"http,omitempty"`
-	AWS     *AWS     `json:"aws,omitempty"`
-	Service *Service `json:"service,omitempty"`
-	// Cause is nil when the document has none, or one that is empty or of
-	// an invalid shape (a number, an array): Decode drops those.
+	HTTP        *HTTP          `json:"http,omitempty"`
+	AWS         *AWS           `json:"aws,omitempty"`
+	Service     *Service       `json:"service,omitempty"`
 	Cause       *Cause         `json:"cause,omitempty"`
 	SQL         map[string]any `json:"sql,omitempty"`
 	Annotations map[string]any `json:"annotations,omitempty"`
@@ -168,7 +166,9 @@ type Link struct {
 }
 
 // Cause is the entity's cause: either an exception id that refers to an
-// exception recorded elsewhere in the trace, or a list of exceptions.
+// exception recorded elsewhere in the trace, or a list of exceptions. Decode
+// leaves Entity.Cause nil when the cause is empty ({}) or of an invalid shape
+// (a number, an array): such a cause is dropped and the document kept.
 type Cause struct {
 	ExceptionID      string      `json:"-"`
 	WorkingDirectory string      `json:"working_directory,omitempty"`
