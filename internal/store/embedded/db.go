@@ -75,21 +75,27 @@ func (c Config) Validate() error {
 
 // DB is an open embedded store.
 type DB struct {
-	cfg    Config
-	log    *slog.Logger
-	pdb    *pebble.DB
-	seq    atomic.Uint64
-	closed atomic.Bool
+	cfg Config
+	log *slog.Logger
+	pdb *pebble.DB
+	seq atomic.Uint64
+
+	// mu guards closed and started. Every call that touches pdb enters
+	// through enter, which counts it in ops; Close waits for ops before it
+	// closes Pebble, which panics when used during or after its Close.
+	mu      sync.RWMutex
+	closed  bool
+	started bool
+	ops     sync.WaitGroup
 
 	wake     chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup
-	startMu  sync.Mutex
-	started  bool
 	closeErr error
 	closeMu  sync.Once
 
-	// sumMu serialises summarizer passes (the background loop and Flush).
+	// sumMu serialises summarizer passes (the background loop, Flush and
+	// Close) and retention.
 	sumMu sync.Mutex
 }
 
@@ -143,11 +149,24 @@ func (db *DB) checkFormat() error {
 	return nil
 }
 
+// enter admits a call that uses Pebble, or reports false when the store is
+// closed. An admitted call must call db.ops.Done when it no longer uses
+// Pebble (iterators included).
+func (db *DB) enter() bool {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return false
+	}
+	db.ops.Add(1) // never concurrent with ops.Wait: Close sets closed first
+	return true
+}
+
 // Start runs the summarizer and retention in the background until Close.
 func (db *DB) Start() {
-	db.startMu.Lock()
-	defer db.startMu.Unlock()
-	if db.started || db.closed.Load() {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.started || db.closed {
 		return
 	}
 	db.started = true
@@ -157,16 +176,22 @@ func (db *DB) Start() {
 	}
 }
 
-// Close stops the background work, summarizes what is still pending, and
-// closes Pebble (flushing memtables). Safe to call twice and without Start.
+// Close stops the background work, waits for the calls in flight (a
+// Summaries sequence counts until its loop ends, so Close must not be called
+// from inside one), summarizes what is still pending, and closes Pebble
+// (flushing memtables). Later calls return store.ErrClosed. Safe to call
+// twice and without Start.
 func (db *DB) Close() error {
 	db.closeMu.Do(func() {
-		db.closed.Store(true)
+		db.mu.Lock()
+		db.closed = true
+		db.mu.Unlock()
 		close(db.stop)
 		db.wg.Wait()
+		db.ops.Wait()
 		// Summaries first, so a clean shutdown leaves every trace searchable
 		// at the next start without waiting for the summarizer.
-		_, err := db.summarizePass()
+		err := db.summarizeAll(context.Background())
 		err = errors.Join(err, db.pdb.Flush())
 		db.closeErr = errors.Join(err, db.pdb.Close())
 	})
@@ -175,9 +200,10 @@ func (db *DB) Close() error {
 
 // WriteDocuments implements store.Writer.
 func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error {
-	if db.closed.Load() {
+	if !db.enter() {
 		return store.ErrClosed
 	}
+	defer db.ops.Done()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -213,8 +239,12 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 
 // TraceDocuments implements store.Reader.
 func (db *DB) TraceDocuments(ctx context.Context, id segment.TraceID) ([]segment.Document, error) {
-	if db.closed.Load() {
+	if !db.enter() {
 		return nil, store.ErrClosed
+	}
+	defer db.ops.Done()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return db.traceDocuments(ctx, id)
 }

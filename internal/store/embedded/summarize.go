@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -46,6 +47,15 @@ func (db *DB) summarizeLoop() {
 // Flush summarizes every trace written so far. Tests and benchmarks use it to
 // make writes searchable without waiting for the background pass.
 func (db *DB) Flush(ctx context.Context) error {
+	if !db.enter() {
+		return store.ErrClosed
+	}
+	defer db.ops.Done()
+	return db.summarizeAll(ctx)
+}
+
+// summarizeAll runs summarizer passes until no dirty marker is left.
+func (db *DB) summarizeAll(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -166,9 +176,13 @@ func lastActivity(s summary.Summary) float64 {
 }
 
 // Summary implements store.Reader.
-func (db *DB) Summary(_ context.Context, id segment.TraceID) (summary.Summary, error) {
-	if db.closed.Load() {
+func (db *DB) Summary(ctx context.Context, id segment.TraceID) (summary.Summary, error) {
+	if !db.enter() {
 		return summary.Summary{}, store.ErrClosed
+	}
+	defer db.ops.Done()
+	if err := ctx.Err(); err != nil {
+		return summary.Summary{}, err
 	}
 	return db.summary(id)
 }
@@ -199,8 +213,13 @@ func decodeSummary(v []byte) (summary.Summary, error) {
 // Summaries implements store.Reader.
 func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[store.Hit, error] {
 	return func(yield func(store.Hit, error) bool) {
-		if db.closed.Load() {
+		if !db.enter() {
 			yield(store.Hit{}, store.ErrClosed)
+			return
+		}
+		defer db.ops.Done()
+		if err := ctx.Err(); err != nil {
+			yield(store.Hit{}, err)
 			return
 		}
 		var lo, hi []byte
@@ -214,8 +233,11 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 			lo = microsBound(toMicros(start))
 			hi = microsBound(toMicros(end + db.cfg.MaxTraceSpan.Seconds()))
 		}
-		if q.After != nil && string(q.After) < string(hi) && string(q.After) >= string(lo) {
+		if len(q.After) > 0 && bytes.Compare(q.After, hi) < 0 {
 			hi = q.After
+		}
+		if bytes.Compare(lo, hi) >= 0 {
+			return // an empty range, or a cursor at or below its start: nothing left
 		}
 		it, err := db.pdb.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
@@ -308,6 +330,10 @@ func (db *DB) retentionLoop() {
 // applyRetention deletes every trace whose trace-id epoch is older than the
 // retention period, with range deletions (cheap in an LSM).
 func (db *DB) applyRetention(now time.Time) error {
+	// Not during a summarizer pass: one that read an expired trace's
+	// documents before the deletion would write its summary back after it.
+	db.sumMu.Lock()
+	defer db.sumMu.Unlock()
 	cutoff := now.Add(-db.cfg.Retention)
 	epoch := uint32(max(0, cutoff.Unix()))
 	b := db.pdb.NewBatch()
