@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type Config struct {
 	// HTTPAddr serves the X-Ray API (the daemon's TCP side too), /metrics and
 	// the console.
 	HTTPAddr string
+	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
+	Pprof bool
 	// Insecure allows binding to non-loopback addresses without
 	// authentication.
 	Insecure bool
@@ -59,7 +62,7 @@ func DefaultConfig() Config {
 
 // Validate checks every component's config and the listen addresses.
 func (c Config) Validate() error {
-	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate()}
+	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate(), c.API.Validate()}
 	for _, a := range []struct{ name, addr string }{{"udp", c.UDPAddr}, {"http", c.HTTPAddr}} {
 		host, _, err := net.SplitHostPort(a.addr)
 		if err != nil {
@@ -102,6 +105,9 @@ func New(cfg Config, out io.Writer, log *slog.Logger) (*Server, error) {
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if out == nil {
+		out = io.Discard
 	}
 	return &Server{cfg: cfg, log: log, out: out, reg: prometheus.NewRegistry()}, nil
 }
@@ -146,6 +152,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		sampling.New(), s.log.With("component", "api"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	if s.cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if api.Routes(r) {

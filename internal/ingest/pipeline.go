@@ -154,6 +154,12 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		if !p.started {
 			// Nobody will drain: fail the waiters.
 			for it := range p.queue {
+				p.queued.Add(-it.bytes)
+				p.metrics.queueDocs.Sub(float64(len(it.docs)))
+				if it.done == nil {
+					// Fire-and-forget documents have nobody to tell.
+					p.metrics.Dropped("udp", "stopping", len(it.docs))
+				}
 				p.finish(it, ErrStopped)
 			}
 		}
@@ -194,10 +200,13 @@ func (p *Pipeline) Submit(ctx context.Context, docs []segment.Document, wait boo
 		p.mu.RUnlock()
 		return ErrOverloaded
 	}
+	// Count before sending: a writer may take the item and subtract it
+	// before this goroutine runs again, and the gauge must not go negative.
+	p.metrics.queueDocs.Add(float64(len(docs)))
 	select {
 	case p.queue <- it:
-		p.metrics.queueDocs.Add(float64(len(docs)))
 	default:
+		p.metrics.queueDocs.Sub(float64(len(docs)))
 		p.queued.Add(-n)
 		p.mu.RUnlock()
 		return ErrOverloaded

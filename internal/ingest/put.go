@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/thawtrace/thaw/internal/segment"
@@ -25,8 +26,11 @@ func (p *Pipeline) PutDocuments(ctx context.Context, raws [][]byte) ([]*segment.
 		docs = append(docs, ds...)
 	}
 	if err := p.Submit(ctx, docs, true); err != nil {
-		if err == ErrOverloaded {
+		switch {
+		case errors.Is(err, ErrOverloaded):
 			p.metrics.Dropped(transport, "queue_full", len(docs))
+		case errors.Is(err, ErrStopped):
+			p.metrics.Dropped(transport, "stopping", len(docs))
 		}
 		return rejects, fmt.Errorf("store %d documents: %w", len(docs), err)
 	}

@@ -115,6 +115,10 @@ func (s *Service) trace(ctx context.Context, id segment.TraceID) (*xrayapi.Trace
 	return tr, nil
 }
 
+// maxEpoch bounds timestamps to what time.Time in nanoseconds can hold
+// (year 2255).
+const maxEpoch = 9e9
+
 // pageToken is the decoded NextToken: the query it continues and where.
 type pageToken struct {
 	V      int     `json:"v"`
@@ -131,9 +135,13 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 		return nil, xrayapi.InvalidRequest("StartTime and EndTime are required")
 	}
 	start, end := float64(*in.StartTime), float64(*in.EndTime)
+	if start < 0 || end > maxEpoch {
+		return nil, xrayapi.InvalidRequest("StartTime %.0f and EndTime %.0f must be epoch seconds between 0 and %.0f", start, end, maxEpoch)
+	}
 	if end < start {
 		return nil, xrayapi.InvalidRequest("EndTime %.3f is before StartTime %.3f", end, start)
 	}
+	// Times are bounded above, so the window fits a time.Duration.
 	if win := time.Duration((end - start) * float64(time.Second)); win > s.cfg.MaxWindow {
 		return nil, xrayapi.InvalidRequest("Time range exceeds the maximum of %s (asked: %s); split the query", s.cfg.MaxWindow, win.Round(time.Second))
 	}
@@ -194,7 +202,7 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 			continue
 		}
 		ts := toWire(hit.Summary)
-		if rt != store.ByTraceID {
+		if rt == store.ByEvent { // X-Ray sets it for Event ranges only
 			t := hit.MatchedEventTime
 			ts.MatchedEventTime = &t
 		}
@@ -217,7 +225,19 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 func sampled(id string, fraction float64) bool {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(id))
-	return float64(h.Sum64())/float64(math.MaxUint64) < fraction
+	return float64(mix64(h.Sum64()))/float64(math.MaxUint64) < fraction
+}
+
+// mix64 is splitmix64's finalizer. FNV-1a's high bits barely change when
+// ids differ only in their last characters (ids from a counter), so without
+// it such traces would be kept or dropped all together.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }
 
 func toTime(sec float64) time.Time { return time.Unix(0, int64(sec*1e9)) }

@@ -44,6 +44,14 @@ type Config struct {
 // DefaultConfig returns the defaults: 5 MiB request bodies.
 func DefaultConfig() Config { return Config{MaxRequestBytes: 5 << 20} }
 
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if c.MaxRequestBytes <= 0 {
+		return errors.New("xrayapi: request body limit must be positive")
+	}
+	return nil
+}
+
 // Handler serves the X-Ray API.
 type Handler struct {
 	cfg Config
@@ -143,11 +151,21 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		var (
+			se *json.SyntaxError
+			te *json.UnmarshalTypeError
+		)
+		switch {
+		case errors.As(err, &se):
+			return InvalidRequest("request body is not valid JSON: %v", err)
+		case errors.As(err, &te) && te.Field == "":
+			return InvalidRequest("request body is a JSON %s; it must be a JSON object", te.Value)
+		case errors.As(err, &te):
 			return InvalidRequest("member %s: %s is not a valid %s", te.Field, te.Value, te.Type)
+		default:
+			// A member's own decoder refused its value (e.g. a timestamp).
+			return InvalidRequest("request body: %v", err)
 		}
-		return InvalidRequest("request body is not valid JSON: %v", err)
 	}
 	return nil
 }

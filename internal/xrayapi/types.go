@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -35,15 +36,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 				return nil
 			}
 		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
+		// ParseFloat also takes "NaN" and "Inf", which no time is.
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			*t = Time(f)
 			return nil
 		}
 		return fmt.Errorf("timestamp %q is neither epoch seconds nor ISO-8601", s)
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("timestamp %s is not a number", b)
+	if err != nil || math.IsInf(f, 0) {
+		return fmt.Errorf("timestamp %s is not a number of epoch seconds", b)
 	}
 	*t = Time(f)
 	return nil

@@ -104,10 +104,10 @@ func (l *Listener) readLoop() {
 			continue
 		}
 		m.Received(transport, 1)
-		docs, reason, detail := Parse(buf[:n], n == len(buf), l.p.MaxDocumentBytes())
-		if reason != "" {
-			m.Rejected(transport, reason)
-			l.logReject(reason, detail)
+		docs, rejects := Parse(buf[:n], n == len(buf), l.p.MaxDocumentBytes())
+		for _, r := range rejects {
+			m.Rejected(transport, r.Reason)
+			l.logReject(r)
 		}
 		if len(docs) == 0 {
 			continue
@@ -123,43 +123,57 @@ func (l *Listener) readLoop() {
 
 // logReject logs at most one rejection per second, with the number skipped
 // since, so a flood of bad datagrams cannot flood the log.
-func (l *Listener) logReject(reason, detail string) {
+func (l *Listener) logReject(r Rejection) {
 	l.logMu.Lock()
 	defer l.logMu.Unlock()
 	if time.Since(l.lastLog) < time.Second {
 		l.skipped++
 		return
 	}
-	l.log.Warn("rejected datagram", "reason", reason, "detail", detail, "suppressed_since_last", l.skipped)
+	l.log.Warn("rejected datagram", "reason", r.Reason, "detail", r.Detail, "suppressed_since_last", l.skipped)
 	l.lastLog = time.Now()
 	l.skipped = 0
 }
 
+// Rejection is one rejected datagram, or one rejected document of an array
+// of subsegments: the reason it is counted under (a segment error code or a
+// datagram reason) and a detail for the log.
+type Rejection struct {
+	Reason string
+	Detail string
+}
+
 // Parse splits a datagram into header and body, checks the header and
 // decodes the body. truncated says the read filled the buffer. It returns
-// the accepted documents and, if something was rejected, the reason (a
-// segment error code or a datagram reason) and a detail for the log.
-func Parse(b []byte, truncated bool, maxDoc int) ([]segment.Document, string, string) {
+// the accepted documents and one Rejection per rejected datagram or
+// document: an array of subsegments may yield both.
+func Parse(b []byte, truncated bool, maxDoc int) ([]segment.Document, []Rejection) {
+	reject := func(reason, format string, args ...any) ([]segment.Document, []Rejection) {
+		return nil, []Rejection{{Reason: reason, Detail: fmt.Sprintf(format, args...)}}
+	}
 	if truncated {
-		return nil, ReasonTruncated, fmt.Sprintf("datagram of %d bytes or more exceeds the 64 KiB limit", len(b))
+		return reject(ReasonTruncated, "datagram of %d bytes or more exceeds the 64 KiB limit", len(b))
 	}
 	nl := bytes.IndexByte(b, '\n')
 	if nl < 0 {
-		return nil, ReasonNoHeader, `datagram has no header line; expected {"format": "json", "version": 1} and a newline before the document`
+		return reject(ReasonNoHeader, `datagram has no header line; expected {"format": "json", "version": 1} and a newline before the document`)
 	}
 	if err := checkHeader(b[:nl]); err != nil {
-		return nil, ReasonBadHeader, err.Error()
+		return reject(ReasonBadHeader, "%v", err)
 	}
 	body := bytes.TrimSpace(b[nl+1:])
 	if len(body) == 0 {
-		return nil, ReasonEmptyBody, "datagram has a header but no document"
+		return reject(ReasonEmptyBody, "datagram has a header but no document")
 	}
 	docs, errs := segment.Decode(body, maxDoc)
-	if len(errs) > 0 {
-		e := errs[0]
-		return docs, string(e.Code), fmt.Sprintf("trace_id=%s id=%s: %s", e.TraceID, e.ID, e.Error())
+	var rejects []Rejection
+	for _, e := range errs {
+		rejects = append(rejects, Rejection{
+			Reason: string(e.Code),
+			Detail: fmt.Sprintf("trace_id=%s id=%s: %s", e.TraceID, e.ID, e.Error()),
+		})
 	}
-	return docs, "", ""
+	return docs, rejects
 }
 
 func checkHeader(h []byte) error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thawtrace/thaw/internal/loadgen"
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store/storetest"
 )
@@ -83,4 +84,38 @@ func BenchmarkTraceDocuments(b *testing.B) {
 			b.Fatalf("TraceDocuments(%s): %d documents, error %v; want 4", tid, len(got), err)
 		}
 	}
+}
+
+// BenchmarkSummarize measures the summarizer: reading back, assembling and
+// summarizing generated 6–7-document traces that were written beforehand.
+// One op is one trace.
+func BenchmarkSummarize(b *testing.B) {
+	db := open(b, benchConfig(b.TempDir()))
+	defer db.Close()
+	g := loadgen.New(1)
+	ctx := b.Context()
+	b.ReportAllocs()
+	const perRound = 500
+	for b.Loop() {
+		b.StopTimer()
+		for range perRound {
+			tr := g.Trace(time.Now())
+			var docs []segment.Document
+			for _, raw := range tr.Docs {
+				ds, errs := segment.Decode(raw, 0)
+				if len(errs) > 0 {
+					b.Fatal(errs[0])
+				}
+				docs = append(docs, ds...)
+			}
+			if err := db.WriteDocuments(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		if err := db.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*perRound), "µs/trace")
 }
