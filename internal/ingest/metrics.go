@@ -63,7 +63,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		for _, c := range segment.Codes {
 			m.rejected.WithLabelValues(t, string(c))
 		}
-		m.dropped.WithLabelValues(t, "queue_full")
+		for _, r := range []string{"queue_full", "stopping", "store_error"} {
+			m.dropped.WithLabelValues(t, r)
+		}
+	}
+	// Datagram-level reasons, so that every series exists from the start.
+	for _, r := range []string{"NoHeader", "InvalidHeader", "Truncated", "EmptyBody"} {
+		m.rejected.WithLabelValues("udp", r)
 	}
 	if reg != nil {
 		reg.MustRegister(m.received, m.rejected, m.dropped, m.stored, m.storeErrors, m.queueDocs, m.batchDocs, m.storeSeconds)

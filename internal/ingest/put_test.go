@@ -126,8 +126,10 @@ func TestPutDocuments(t *testing.T) {
 	}
 	// Every series exists on the registry from the start, so dashboards
 	// see zeros rather than gaps.
-	if n, err := testutil.GatherAndCount(reg, "thaw_ingest_rejected_total"); err != nil || n != 2*len(segment.Codes) {
-		t.Errorf("thaw_ingest_rejected_total series on the registry = %d, %v; want %d", n, err, 2*len(segment.Codes))
+	// Two transports × every segment code, plus UDP's four datagram reasons.
+	want := 2*len(segment.Codes) + 4
+	if n, err := testutil.GatherAndCount(reg, "thaw_ingest_rejected_total"); err != nil || n != want {
+		t.Errorf("thaw_ingest_rejected_total series on the registry = %d, %v; want %d", n, err, want)
 	}
 }
 

@@ -75,8 +75,13 @@ func (s *Service) BatchGetTraces(ctx context.Context, in xrayapi.BatchGetTracesI
 		return nil, xrayapi.InvalidRequest("Exceeding maximum query size: %d", s.cfg.MaxBatchTraces)
 	}
 	out := &xrayapi.BatchGetTracesOutput{Traces: []xrayapi.Trace{}, UnprocessedTraceIDs: []string{}}
+	seen := make(map[segment.TraceID]bool, len(in.TraceIDs))
 	for _, raw := range in.TraceIDs {
 		id, err := segment.ParseTraceID(raw)
+		if err == nil && seen[id] {
+			continue // asked twice, answered once
+		}
+		seen[id] = true
 		if err != nil {
 			out.UnprocessedTraceIDs = append(out.UnprocessedTraceIDs, raw)
 			continue

@@ -101,6 +101,9 @@ func (l *Listener) readLoop() {
 				return
 			}
 			l.log.Error("read udp", "err", err)
+			// A persistent error must not spin a core; datagrams wait in
+			// the socket buffer meanwhile.
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		m.Received(transport, 1)

@@ -88,7 +88,6 @@ type DB struct {
 	started bool
 	ops     sync.WaitGroup
 
-	wake     chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	closeErr error
@@ -124,7 +123,7 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", cfg.Dir, err)
 	}
-	db := &DB{cfg: cfg, log: log, pdb: pdb, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	db := &DB{cfg: cfg, log: log, pdb: pdb, stop: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -229,10 +228,6 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit %d documents: %w", len(docs), err)
-	}
-	select {
-	case db.wake <- struct{}{}:
-	default:
 	}
 	return nil
 }
