@@ -109,6 +109,11 @@ func (s *Service) trace(ctx context.Context, id segment.TraceID) (*xrayapi.Trace
 	if err != nil {
 		return nil, fmt.Errorf("trace %s: %w", id, err)
 	}
+	inferred, err := inferredDocuments(id, summary.InferredCalls(t), outDocs)
+	if err != nil {
+		return nil, fmt.Errorf("trace %s: %w", id, err)
+	}
+	outDocs = append(outDocs, inferred...)
 	tr := &xrayapi.Trace{ID: string(id), Segments: make([]xrayapi.Segment, 0, len(outDocs))}
 	if sum.HasDuration {
 		d := sum.Duration

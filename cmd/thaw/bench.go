@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/thawtrace/thaw/internal/loadgen"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// runBench runs `thaw bench ingest`: it starts this binary's `serve` as a
+// child process on a fresh data directory, so the server's CPU and memory
+// are measured apart from the load generator's, and drives it over UDP and
+// PutTraceSegments with generated serverless traces.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "ingest" {
+		return usageError("thaw bench ingest [flags]; see 'thaw bench ingest -h'")
+	}
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	segments := fs.Int("segments", 1_000_000, "segments (documents) to send in all; half over UDP, half over HTTP")
+	udpRate := fs.Int("udp-rate", 60_000, "UDP documents per second to offer (0: as fast as possible)")
+	clients := fs.Int("http-clients", 8, "concurrent PutTraceSegments clients")
+	batch := fs.Int("batch", 50, "documents per PutTraceSegments call (the X-Ray daemon sends 50)")
+	queries := fs.Int("queries", 2000, "trace-by-id queries after ingest")
+	dir := fs.String("data", "", "data directory (default: a new temporary one, removed afterwards)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError(err.Error())
+	}
+	keep := *dir != ""
+	if !keep {
+		d, err := os.MkdirTemp("", "thaw-bench-")
+		if err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		*dir = d
+		defer os.RemoveAll(d)
+	}
+	b := &bench{out: stdout, ids: make([]string, 0, 1<<16)}
+	if err := b.start(ctx, *dir, stderr); err != nil {
+		return err
+	}
+	defer b.kill()
+
+	fmt.Fprintf(stdout, "thaw bench ingest: %d segments of generated API Gateway → Lambda → DynamoDB + HTTP traces, %d cores, %s\n",
+		*segments, runtime.NumCPU(), runtime.Version())
+	udpDocs := *segments / 2
+	if err := b.udpPhase(ctx, udpDocs, *udpRate); err != nil {
+		return err
+	}
+	if err := b.httpPhase(ctx, *segments-udpDocs, *clients, *batch); err != nil {
+		return err
+	}
+	if err := b.queryPhase(ctx, *queries); err != nil {
+		return err
+	}
+	return b.stop()
+}
+
+type bench struct {
+	out     io.Writer
+	cmd     *exec.Cmd
+	udpAddr string
+	base    string
+	hc      *http.Client
+	stored  int64 // documents known stored, for per-segment figures
+
+	mu  sync.Mutex
+	ids []string // sample of trace ids sent, for queries
+	n   int
+}
+
+func (b *bench) start(ctx context.Context, dir string, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary: %w", err)
+	}
+	b.cmd = exec.CommandContext(ctx, exe, "serve", "--data", dir, "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warn", "--pprof")
+	b.cmd.Stderr = stderr
+	out, err := b.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := b.cmd.Start(); err != nil {
+		return fmt.Errorf("start thaw serve: %w", err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && (b.udpAddr == "" || b.base == "") {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "udp" {
+			b.udpAddr = f[1]
+		}
+		if len(f) >= 2 && f[0] == "http" {
+			b.base = f[1]
+		}
+	}
+	if b.udpAddr == "" || b.base == "" {
+		return errors.New("thaw serve did not print its listeners")
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	b.hc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	return nil
+}
+
+func (b *bench) kill() {
+	if b.cmd != nil && b.cmd.ProcessState == nil {
+		_ = b.cmd.Process.Kill()
+		_ = b.cmd.Wait()
+	}
+}
+
+// cpu returns the server's user+system CPU time so far.
+func (b *bench) cpu() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are the
+	// 14th and 15th fields of the whole line.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticks
+}
+
+func (b *bench) statusField(name string) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.cmd.Process.Pid))
+	if err != nil {
+		return "?"
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+func (b *bench) metric(ctx context.Context, name string) (float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/metrics", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	return 0, fmt.Errorf("metric %s not found", name)
+}
+
+func (b *bench) remember(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.n++
+	if len(b.ids) < cap(b.ids) {
+		b.ids = append(b.ids, id)
+	} else if j := rand.IntN(b.n); j < len(b.ids) {
+		b.ids[j] = id // reservoir sample over all traces sent
+	}
+}
+
+func (b *bench) udpPhase(ctx context.Context, n, rate int) error {
+	conn, err := net.Dial("udp", b.udpAddr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	storedBefore, err := b.metric(ctx, "thaw_ingest_stored_total")
+	if err != nil {
+		return err
+	}
+	cpu0, t0 := b.cpu(), time.Now()
+	g := loadgen.New(1)
+	sent := 0
+	start := time.Now()
+	for sent < n {
+		tr := g.Trace(time.Now())
+		b.remember(tr.ID)
+		for _, d := range tr.Docs {
+			if _, err := conn.Write(loadgen.Datagram(d)); err != nil {
+				return fmt.Errorf("send datagram: %w", err)
+			}
+			sent++
+		}
+		if rate > 0 { // pace: never ahead of the offered rate
+			if ahead := time.Duration(float64(sent)/float64(rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+	}
+	sendTime := time.Since(t0)
+	// Wait until the stored count stops moving.
+	var stored float64
+	for last, still := -1.0, 0; still < 5; {
+		time.Sleep(100 * time.Millisecond)
+		if stored, err = b.metric(ctx, "thaw_ingest_stored_total"); err != nil {
+			return err
+		}
+		if stored == last {
+			still++
+		} else {
+			still, last = 0, stored
+		}
+	}
+	elapsed := time.Since(t0) - 500*time.Millisecond // the quiet period above
+	got := stored - storedBefore
+	cpu := b.cpu() - cpu0
+	b.stored += int64(got)
+	fmt.Fprintf(b.out, "udp    offered %d segments in %.2fs (%.0f/s); stored %.0f (%.2f%%) in %.2fs = %.0f segments/s; server CPU %.2fs = %.1f ms per 1000 segments\n",
+		sent, sendTime.Seconds(), float64(sent)/sendTime.Seconds(), got, 100*got/float64(sent), elapsed.Seconds(),
+		got/elapsed.Seconds(), cpu.Seconds(), perThousand(cpu, got))
+	return nil
+}
+
+func (b *bench) httpPhase(ctx context.Context, n, clients, batch int) error {
+	cpu0, t0 := b.cpu(), time.Now()
+	var next atomic.Int64
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, clients)
+	per := (n + clients - 1) / clients
+	for c := range clients {
+		wg.Go(func() {
+			g := loadgen.New(uint64(100 + c))
+			var docs []string
+			flush := func() error {
+				body, _ := json.Marshal(xrayapi.PutTraceSegmentsInput{TraceSegmentDocuments: docs})
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/TraceSegments", bytes.NewReader(body))
+				resp, err := b.hc.Do(req)
+				if err != nil {
+					return err
+				}
+				var out xrayapi.PutTraceSegmentsOutput
+				err = json.NewDecoder(resp.Body).Decode(&out)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK || len(out.UnprocessedTraceSegments) > 0 {
+					return fmt.Errorf("PutTraceSegments: status %d, %d unprocessed, %v", resp.StatusCode, len(out.UnprocessedTraceSegments), err)
+				}
+				acked.Add(int64(len(docs)))
+				docs = docs[:0]
+				return nil
+			}
+			for sent := 0; sent < per && next.Load() < int64(n); {
+				tr := g.Trace(time.Now())
+				b.remember(tr.ID)
+				for _, d := range tr.Docs {
+					docs = append(docs, string(d))
+					sent++
+					next.Add(1)
+					if len(docs) == batch {
+						if err := flush(); err != nil {
+							errc <- err
+							return
+						}
+					}
+				}
+			}
+			if len(docs) > 0 {
+				if err := flush(); err != nil {
+					errc <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return err
+	}
+	elapsed := time.Since(t0)
+	cpu := b.cpu() - cpu0
+	got := float64(acked.Load())
+	b.stored += int64(got)
+	fmt.Fprintf(b.out, "http   %.0f segments acknowledged (synced) in %.2fs = %.0f segments/s, %d clients × %d per call; server CPU %.2fs = %.1f ms per 1000 segments\n",
+		got, elapsed.Seconds(), got/elapsed.Seconds(), clients, batch, cpu.Seconds(), perThousand(cpu, got))
+	return nil
+}
+
+func (b *bench) queryPhase(ctx context.Context, n int) error {
+	// Let the summarizer catch up so queries measure a settled store.
+	time.Sleep(2 * time.Second)
+	c := xrayapi.NewClient(b.base, b.hc)
+	lat := make([]time.Duration, 0, n)
+	found := 0
+	for i := range n {
+		id := b.ids[i%len(b.ids)]
+		t0 := time.Now()
+		out, err := c.BatchGetTraces(ctx, xrayapi.BatchGetTracesInput{TraceIDs: []string{id}})
+		if err != nil {
+			return fmt.Errorf("BatchGetTraces %s: %w", id, err)
+		}
+		lat = append(lat, time.Since(t0))
+		if len(out.Traces) == 1 && len(out.Traces[0].Segments) > 0 {
+			found++
+		}
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	fmt.Fprintf(b.out, "query  trace by id (BatchGetTraces over HTTP, one id) over %d stored segments: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d/%d found\n",
+		b.stored, q(0.5), q(0.99), q(1), found, n)
+	return nil
+}
+
+func (b *bench) stop() error {
+	rss := b.statusField("VmHWM")
+	if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		return err
+	}
+	if err := b.cmd.Wait(); err != nil {
+		return fmt.Errorf("thaw serve exited: %w", err)
+	}
+	var size int64
+	_ = filepath.WalkDir(b.cmd.Args[3], func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	fmt.Fprintf(b.out, "disk   %.1f MB after shutdown = %.0f bytes per segment\n", float64(size)/1e6, float64(size)/float64(max(1, b.stored)))
+	fmt.Fprintf(b.out, "memory peak RSS of thaw serve %s\n", rss)
+	return nil
+}
+
+func perThousand(cpu time.Duration, n float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(cpu.Milliseconds()) / (n / 1000)
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/thawtrace/thaw/internal/daemon"
+)
+
+// runServe runs `thaw serve`. Precedence: flags > THAW_* environment >
+// defaults.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := daemon.DefaultConfig()
+	if v := getenv("THAW_DATA"); v != "" {
+		cfg.Store.Dir = v
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "", "address for both UDP and HTTP (default 127.0.0.1:2000, as the X-Ray daemon)")
+	fs.StringVar(&cfg.Store.Dir, "data", cfg.Store.Dir, "data directory of the embedded store (env THAW_DATA)")
+	fs.StringVar(&cfg.UDPAddr, "udp", envOr(getenv, "THAW_UDP", cfg.UDPAddr), "UDP address for X-Ray SDK datagrams (env THAW_UDP)")
+	fs.StringVar(&cfg.HTTPAddr, "http", envOr(getenv, "THAW_HTTP", cfg.HTTPAddr), "HTTP address for the X-Ray API, metrics and console (env THAW_HTTP)")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler at /debug/pprof/")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow non-loopback addresses without authentication")
+	fs.DurationVar(&cfg.Store.Retention, "retention", cfg.Store.Retention, "how long traces are kept (0: forever)")
+	fs.Int64Var(&cfg.API.MaxRequestBytes, "max-request-bytes", cfg.API.MaxRequestBytes, "largest accepted HTTP request body")
+	fs.IntVar(&cfg.Ingest.MaxDocumentBytes, "max-document-bytes", cfg.Ingest.MaxDocumentBytes, "largest accepted segment document (X-Ray: 65536)")
+	fs.IntVar(&cfg.Query.MaxBatchTraces, "max-batch-traces", cfg.Query.MaxBatchTraces, "most trace ids per BatchGetTraces call (X-Ray: 5)")
+	fs.IntVar(&cfg.Query.PageSize, "page-size", cfg.Query.PageSize, "trace summaries per GetTraceSummaries page")
+	logLevel := fs.String("log-level", envOr(getenv, "THAW_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError(err.Error() + "; see 'thaw serve -h'")
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("serve takes no arguments, got %q; see 'thaw serve -h'", fs.Args()))
+	}
+	if *listen != "" {
+		cfg.UDPAddr, cfg.HTTPAddr = *listen, *listen
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError(fmt.Sprintf("--log-level %q: want debug, info, warn or error", *logLevel))
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := daemon.New(cfg, stdout, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "thaw stopped; data is in", cfg.Store.Dir)
+	return nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := strings.TrimSpace(getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
