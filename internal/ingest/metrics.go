@@ -17,6 +17,7 @@ type Metrics struct {
 	queueDocs    prometheus.Gauge
 	batchDocs    prometheus.Histogram
 	storeSeconds prometheus.Histogram
+	latency      prometheus.Histogram
 }
 
 // NewMetrics creates the counters and registers them on reg (nil: not
@@ -57,6 +58,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Latency of one batch write to the store, sync included.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "thaw_ingest_latency_seconds",
+			Help:    "Time from a document entering the queue to its batch being durably stored.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}),
 	}
 	for _, t := range []string{"udp", "http"} {
 		m.received.WithLabelValues(t)
@@ -72,7 +78,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.rejected.WithLabelValues("udp", r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.received, m.rejected, m.dropped, m.stored, m.storeErrors, m.queueDocs, m.batchDocs, m.storeSeconds)
+		reg.MustRegister(m.received, m.rejected, m.dropped, m.stored, m.storeErrors, m.queueDocs, m.batchDocs, m.storeSeconds, m.latency)
 	}
 	return m
 }

@@ -40,6 +40,10 @@ type Writer interface {
 type Config struct {
 	// QueueBytes bounds the raw bytes of queued documents.
 	QueueBytes int64
+	// BatchDelay is how long a batch that is less than half full waits for
+	// more documents before it is written. Under load, batches fill while
+	// the previous write syncs (group commit) and never wait.
+	BatchDelay time.Duration
 	// MaxBatchDocs and MaxBatchBytes bound one store write.
 	MaxBatchDocs  int
 	MaxBatchBytes int
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		QueueBytes:       64 << 20,
 		MaxBatchDocs:     2000,
 		MaxBatchBytes:    4 << 20,
+		BatchDelay:       2 * time.Millisecond,
 		MaxDocumentBytes: segment.DefaultMaxDocumentSize,
 		Writers:          2,
 	}
@@ -71,6 +76,8 @@ func (c Config) Validate() error {
 		return errors.New("ingest: batch limits must be positive")
 	case c.MaxDocumentBytes <= 0:
 		return errors.New("ingest: document size limit must be positive")
+	case c.BatchDelay < 0:
+		return errors.New("ingest: batch delay must not be negative")
 	case c.Writers <= 0:
 		return errors.New("ingest: writers must be positive")
 	}
@@ -78,9 +85,10 @@ func (c Config) Validate() error {
 }
 
 type item struct {
-	docs  []segment.Document
-	bytes int64
-	done  chan error // nil for fire-and-forget (UDP)
+	docs   []segment.Document
+	bytes  int64
+	queued time.Time
+	done   chan error // nil for fire-and-forget (UDP)
 }
 
 // Pipeline is the bounded queue and batcher.
@@ -186,7 +194,7 @@ func (p *Pipeline) Submit(ctx context.Context, docs []segment.Document, wait boo
 	for i := range docs {
 		n += int64(len(docs[i].Raw))
 	}
-	it := item{docs: docs, bytes: n}
+	it := item{docs: docs, bytes: n, queued: time.Now()}
 	if wait {
 		it.done = make(chan error, 1)
 	}
@@ -228,26 +236,48 @@ func (p *Pipeline) writeLoop() {
 	var batch []item
 	var docs []segment.Document
 	for first := range p.queue {
-		batch = append(batch[:0], first)
-		docs = append(docs[:0], first.docs...)
-		size := int(first.bytes)
-		// Group commit: take what queued up while the last write synced.
-	fill:
-		for len(docs) < p.cfg.MaxBatchDocs && size < p.cfg.MaxBatchBytes {
-			select {
-			case it, ok := <-p.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-				docs = append(docs, it.docs...)
-				size += int(it.bytes)
-			default:
-				break fill
-			}
-		}
+		var size int
+		batch, docs, size = p.collect(first, batch[:0], docs[:0])
 		p.write(batch, docs, size)
 	}
+}
+
+// collect builds a batch from first and whatever else is queued: group
+// commit takes what queued up while the last write synced, and a batch under
+// half full waits up to BatchDelay for company.
+func (p *Pipeline) collect(first item, batch []item, docs []segment.Document) ([]item, []segment.Document, int) {
+	batch = append(batch, first)
+	docs = append(docs, first.docs...)
+	size := int(first.bytes)
+	var linger <-chan time.Time
+	if p.cfg.BatchDelay > 0 {
+		t := time.NewTimer(p.cfg.BatchDelay)
+		defer t.Stop()
+		linger = t.C
+	}
+	for len(docs) < p.cfg.MaxBatchDocs && size < p.cfg.MaxBatchBytes {
+		var it item
+		var ok bool
+		select {
+		case it, ok = <-p.queue:
+		default:
+			if linger == nil || 2*len(docs) >= p.cfg.MaxBatchDocs {
+				return batch, docs, size
+			}
+			select {
+			case it, ok = <-p.queue:
+			case <-linger:
+				return batch, docs, size
+			}
+		}
+		if !ok {
+			break
+		}
+		batch = append(batch, it)
+		docs = append(docs, it.docs...)
+		size += int(it.bytes)
+	}
+	return batch, docs, size
 }
 
 func (p *Pipeline) write(batch []item, docs []segment.Document, size int) {
@@ -263,7 +293,9 @@ func (p *Pipeline) write(batch []item, docs []segment.Document, size int) {
 	} else {
 		p.metrics.stored.Add(float64(len(docs)))
 	}
+	now := time.Now()
 	for _, it := range batch {
+		p.metrics.latency.Observe(now.Sub(it.queued).Seconds())
 		if it.done == nil && err != nil {
 			p.metrics.dropped.WithLabelValues("udp", "store_error").Add(float64(len(it.docs)))
 		}

@@ -70,6 +70,7 @@ func (r *recorder) ids() []string {
 func testConfig() Config {
 	c := DefaultConfig()
 	c.Writers = 1
+	c.BatchDelay = 0 // pure group commit; TestPipelineBatchDelay covers the wait
 	return c
 }
 
@@ -396,6 +397,31 @@ func TestPipelineManyWriters(t *testing.T) {
 		}
 		if got := testutil.ToFloat64(p.metrics.stored); got != 400 {
 			t.Errorf("thaw_ingest_stored_total = %v, want 400", got)
+		}
+	})
+}
+
+func TestPipelineBatchDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		cfg := testConfig()
+		cfg.BatchDelay = 5 * time.Millisecond
+		cfg.MaxBatchDocs = 4
+		p := newPipeline(t, cfg, rec.writer())
+		p.Start()
+		// Documents arriving within the delay join one batch; a batch half
+		// full or more is written without waiting.
+		submit(t, p, "a")
+		time.Sleep(time.Millisecond)
+		submit(t, p, "b")
+		synctest.Wait()
+		time.Sleep(10 * time.Millisecond) // fake time: past the delay
+		submit(t, p, "c")
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		shutdown(t, p)
+		if diff := cmp.Diff([][]string{{"a", "b"}, {"c"}}, rec.got()); diff != "" {
+			t.Errorf("batches (-want +got):\n%s", diff)
 		}
 	})
 }
