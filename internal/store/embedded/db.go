@@ -78,7 +78,10 @@ type DB struct {
 	cfg Config
 	log *slog.Logger
 	pdb *pebble.DB
+	// seq is the last dirty-marker sequence: nanoseconds since the epoch,
+	// made strictly increasing, so a marker also says when it was written.
 	seq atomic.Uint64
+	now func() time.Time
 
 	// mu guards closed and started. Every call that touches pdb enters
 	// through enter, which counts it in ops; Close waits for ops before it
@@ -128,7 +131,7 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 		_ = pdb.Close()
 		return nil, err
 	}
-	db.seq.Store(uint64(time.Now().UnixNano()))
+	db.now = time.Now
 	return db, nil
 }
 
@@ -222,7 +225,7 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 		counts[d.TraceID]++
 	}
 	for tid, n := range counts {
-		if err := b.Set(dirtyKey(tid, db.seq.Add(1)), binary.AppendUvarint(nil, n), nil); err != nil {
+		if err := b.Set(dirtyKey(tid, db.nextSeq()), binary.AppendUvarint(nil, n), nil); err != nil {
 			return fmt.Errorf("batch set dirty marker: %w", err)
 		}
 	}
@@ -288,3 +291,15 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 }
 
 func copyBytes(b []byte) []byte { return bytes.Clone(b) }
+
+// nextSeq returns a marker sequence number: the current time in nanoseconds,
+// or one more than the last number when the clock has not moved on.
+func (db *DB) nextSeq() uint64 {
+	for {
+		last := db.seq.Load()
+		n := max(last+1, uint64(db.now().UnixNano()))
+		if db.seq.CompareAndSwap(last, n) {
+			return n
+		}
+	}
+}

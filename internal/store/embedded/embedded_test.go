@@ -15,6 +15,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/thawtrace/thaw/internal/analyze/summary"
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
 	"github.com/thawtrace/thaw/internal/store/storetest"
@@ -439,4 +440,77 @@ func hexBytes(t *testing.T, s string) []byte {
 		t.Fatalf("hexBytes(%q): %v", s, err)
 	}
 	return b
+}
+
+// TestSummarizerWaitsForTracesToSettle checks that the background pass leaves
+// a trace alone while documents keep arriving, but not for longer than
+// summaryMaxDelay, and that Flush does not wait.
+func TestSummarizerWaitsForTracesToSettle(t *testing.T) {
+	t.Parallel()
+	db := open(t, testConfig(t.TempDir()))
+	defer db.Close()
+	clock := t0
+	db.now = func() time.Time { return clock }
+	ids, docs := genTraces(rand.New(rand.NewPCG(3, 3)), 1, t0)
+	id := ids[0]
+	write := func(d segment.Document) {
+		t.Helper()
+		if err := db.WriteDocuments(t.Context(), []segment.Document{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	summarized := func() bool {
+		t.Helper()
+		_, err := db.Summary(t.Context(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	pass := func() {
+		t.Helper()
+		if err := db.summarizeDirty(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Documents every 200 ms: each pass sees a trace that is still busy,
+	// until the first write is summaryMaxDelay old.
+	for i, step := 0, 0; step < 6; step++ {
+		write(docs[i%len(docs)])
+		i++
+		clock = clock.Add(200 * time.Millisecond)
+		pass()
+		if got, want := summarized(), clock.Sub(t0) >= summaryMaxDelay; got != want {
+			t.Fatalf("after %s of writes every 200 ms: summarized = %v, want %v", clock.Sub(t0), got, want)
+		}
+	}
+
+	// A later write waits out the settle time, or a Flush.
+	write(docs[0])
+	pass()
+	if rev := mustSummary(t, db, id).Revision; rev != 5 {
+		t.Errorf("revision after a pass within the settle time = %d, want 5 (the last two writes still pending)", rev)
+	}
+	clock = clock.Add(summarySettle)
+	pass()
+	if rev := mustSummary(t, db, id).Revision; rev != 7 {
+		t.Errorf("revision after the settle time = %d, want 7", rev)
+	}
+	write(docs[1])
+	if err := db.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if rev := mustSummary(t, db, id).Revision; rev != 8 {
+		t.Errorf("revision after Flush = %d, want 8", rev)
+	}
+}
+
+func mustSummary(t *testing.T, db *DB, id segment.TraceID) summary.Summary {
+	t.Helper()
+	s, err := db.Summary(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Summary(%s): %v", id, err)
+	}
+	return s
 }

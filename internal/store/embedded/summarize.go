@@ -31,16 +31,22 @@ func (db *DB) summarizeLoop() {
 			return
 		case <-t.C:
 		}
-		for {
-			n, err := db.summarizePass()
-			if err != nil {
-				db.log.Error("summarize traces", "err", err)
-				break
-			}
-			if n < maxTracesPerPass {
-				break
-			}
+		if err := db.summarizeDirty(false); err != nil {
+			db.log.Error("summarize traces", "err", err)
 		}
+	}
+}
+
+// summarizeDirty runs passes over every dirty marker. Unless force is set,
+// traces still receiving documents (settling) are left for a later pass.
+func (db *DB) summarizeDirty(force bool) error {
+	var from []byte
+	for {
+		next, err := db.summarizePass(from, force)
+		if err != nil || next == nil {
+			return err
+		}
+		from = next
 	}
 }
 
@@ -56,36 +62,55 @@ func (db *DB) Flush(ctx context.Context) error {
 
 // summarizeAll runs summarizer passes until no dirty marker is left.
 func (db *DB) summarizeAll(ctx context.Context) error {
+	var from []byte
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := db.summarizePass()
-		if err != nil || n < maxTracesPerPass {
+		next, err := db.summarizePass(from, true)
+		if err != nil || next == nil {
 			return err
 		}
+		from = next
 	}
 }
 
 type dirtyTrace struct {
-	keys  [][]byte
-	count uint64
+	keys           [][]byte
+	count          uint64
+	oldest, newest uint64 // marker times, ns since the epoch
 }
 
-// summarizePass recomputes the summaries of traces with dirty markers and
-// returns how many traces it handled.
-func (db *DB) summarizePass() (int, error) {
+// A trace is summarized once it has been quiet for summarySettle, or at the
+// latest summaryMaxDelay after its first unsummarized write: most traces'
+// documents arrive within a few hundred milliseconds, and summarizing them
+// once instead of after every document saves most of the work, while
+// keeping traces searchable within about a second.
+const (
+	summarySettle   = 250 * time.Millisecond
+	summaryMaxDelay = time.Second
+)
+
+// summarizePass recomputes the summaries of up to maxTracesPerPass traces
+// with dirty markers at or after from, and returns where the next pass
+// starts (nil when every marker was seen). Unless force is set it skips
+// traces that are still settling.
+func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	db.sumMu.Lock()
 	defer db.sumMu.Unlock()
 
 	dirty := map[segment.TraceID]*dirtyTrace{}
 	var order []segment.TraceID
 	lo := []byte{prefixDirty}
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
-	if err != nil {
-		return 0, fmt.Errorf("iterate dirty markers: %w", err)
+	if from != nil {
+		lo = from
 	}
-	for ok := it.First(); ok && len(order) < maxTracesPerPass; ok = it.Next() {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd([]byte{prefixDirty})})
+	if err != nil {
+		return nil, fmt.Errorf("iterate dirty markers: %w", err)
+	}
+	var next []byte
+	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		if len(k) != 1+16+8 {
 			continue
@@ -93,6 +118,10 @@ func (db *DB) summarizePass() (int, error) {
 		tid := traceFromKey(k, 1)
 		d := dirty[tid]
 		if d == nil {
+			if len(order) == maxTracesPerPass {
+				next = copyBytes(k) // the next pass starts at this trace
+				break
+			}
 			d = &dirtyTrace{}
 			dirty[tid] = d
 			order = append(order, tid)
@@ -100,12 +129,31 @@ func (db *DB) summarizePass() (int, error) {
 		n, _ := binary.Uvarint(it.Value())
 		d.count += n
 		d.keys = append(d.keys, copyBytes(k))
+		at := binary.BigEndian.Uint64(k[17:])
+		if d.oldest == 0 || at < d.oldest {
+			d.oldest = at
+		}
+		d.newest = max(d.newest, at)
 	}
 	if err := it.Close(); err != nil {
-		return 0, fmt.Errorf("iterate dirty markers: %w", err)
+		return nil, fmt.Errorf("iterate dirty markers: %w", err)
+	}
+	if !force {
+		now := uint64(db.now().UnixNano())
+		settled := order[:0]
+		for _, tid := range order {
+			d := dirty[tid]
+			// Markers from the future (a clock set back) count as settled.
+			settling := d.newest <= now && now-d.newest < uint64(summarySettle) && now-d.oldest < uint64(summaryMaxDelay)
+			if settling {
+				continue // still receiving documents: next pass
+			}
+			settled = append(settled, tid)
+		}
+		order = settled
 	}
 	if len(order) == 0 {
-		return 0, nil
+		return next, nil
 	}
 
 	b := db.pdb.NewBatch()
@@ -121,16 +169,16 @@ func (db *DB) summarizePass() (int, error) {
 		}
 		for _, k := range d.keys {
 			if err := b.Delete(k, nil); err != nil {
-				return 0, fmt.Errorf("batch delete marker: %w", err)
+				return nil, fmt.Errorf("batch delete marker: %w", err)
 			}
 		}
 	}
 	// Markers and summaries change together; losing this batch in a crash
 	// only means the markers are processed again.
 	if err := b.Commit(pebble.NoSync); err != nil {
-		return 0, fmt.Errorf("commit summaries: %w", err)
+		return nil, fmt.Errorf("commit summaries: %w", err)
 	}
-	return len(order), nil
+	return next, nil
 }
 
 func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) error {
