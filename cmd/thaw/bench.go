@@ -88,6 +88,9 @@ type bench struct {
 	base    string
 	hc      *http.Client
 	stored  int64 // documents known stored, for per-segment figures
+	// ingestCPU is the server's CPU over both ingest phases, summaries and
+	// flushes included.
+	ingestCPU time.Duration
 
 	mu  sync.Mutex
 	ids []string // sample of trace ids sent, for queries
@@ -171,11 +174,26 @@ func (b *bench) metric(ctx context.Context, name string) (float64, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
+		// name is a whole series, labels (in Prometheus' sorted order) included.
 		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			return strconv.ParseFloat(v, 64)
 		}
 	}
 	return 0, fmt.Errorf("metric %s not found", name)
+}
+
+// waitIdle waits until the server has used under 2% of a core for 500 ms
+// (or 30 s passed), so a phase's CPU figure includes the summaries and
+// flushes its documents caused, and the next phase starts on a quiet server.
+func (b *bench) waitIdle() {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c0 := b.cpu()
+		time.Sleep(500 * time.Millisecond)
+		if b.cpu()-c0 < 10*time.Millisecond {
+			return
+		}
+	}
 }
 
 func (b *bench) remember(id string) {
@@ -196,6 +214,18 @@ func (b *bench) udpPhase(ctx context.Context, n, rate int) error {
 	}
 	defer conn.Close()
 	storedBefore, err := b.metric(ctx, "thaw_ingest_stored_total")
+	if err != nil {
+		return err
+	}
+	const (
+		receivedSeries = `thaw_ingest_received_total{transport="udp"}`
+		droppedSeries  = `thaw_ingest_dropped_total{reason="queue_full",transport="udp"}`
+	)
+	recvBefore, err := b.metric(ctx, receivedSeries)
+	if err != nil {
+		return err
+	}
+	dropBefore, err := b.metric(ctx, droppedSeries)
 	if err != nil {
 		return err
 	}
@@ -233,12 +263,24 @@ func (b *bench) udpPhase(ctx context.Context, n, rate int) error {
 		}
 	}
 	elapsed := time.Since(t0) - 500*time.Millisecond // the quiet period above
+	b.waitIdle()
 	got := stored - storedBefore
+	recv, err := b.metric(ctx, receivedSeries)
+	if err != nil {
+		return err
+	}
+	drop, err := b.metric(ctx, droppedSeries)
+	if err != nil {
+		return err
+	}
 	cpu := b.cpu() - cpu0
 	b.stored += int64(got)
+	b.ingestCPU += cpu
 	fmt.Fprintf(b.out, "udp    offered %d segments in %.2fs (%.0f/s); stored %.0f (%.2f%%) in %.2fs = %.0f segments/s; server CPU %.2fs = %.1f ms per 1000 segments\n",
 		sent, sendTime.Seconds(), float64(sent)/sendTime.Seconds(), got, 100*got/float64(sent), elapsed.Seconds(),
 		got/elapsed.Seconds(), cpu.Seconds(), perThousand(cpu, got))
+	fmt.Fprintf(b.out, "       lost in the kernel's socket buffer %.0f, dropped by a full queue %.0f\n",
+		float64(sent)-(recv-recvBefore), drop-dropBefore)
 	return nil
 }
 
@@ -298,17 +340,19 @@ func (b *bench) httpPhase(ctx context.Context, n, clients, batch int) error {
 		return err
 	}
 	elapsed := time.Since(t0)
+	b.waitIdle()
 	cpu := b.cpu() - cpu0
 	got := float64(acked.Load())
 	b.stored += int64(got)
+	b.ingestCPU += cpu
 	fmt.Fprintf(b.out, "http   %.0f segments acknowledged (synced) in %.2fs = %.0f segments/s, %d clients × %d per call; server CPU %.2fs = %.1f ms per 1000 segments\n",
 		got, elapsed.Seconds(), got/elapsed.Seconds(), clients, batch, cpu.Seconds(), perThousand(cpu, got))
 	return nil
 }
 
 func (b *bench) queryPhase(ctx context.Context, n int) error {
-	// Let the summarizer catch up so queries measure a settled store.
-	time.Sleep(2 * time.Second)
+	fmt.Fprintf(b.out, "ingest %d segments stored; server CPU %.2fs = %.1f ms per 1000 segments over both phases\n",
+		b.stored, b.ingestCPU.Seconds(), perThousand(b.ingestCPU, float64(b.stored)))
 	c := xrayapi.NewClient(b.base, b.hc)
 	lat := make([]time.Duration, 0, n)
 	found := 0

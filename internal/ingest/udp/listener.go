@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -43,7 +44,9 @@ type Listener struct {
 	p    *ingest.Pipeline
 	log  *slog.Logger
 	conn *net.UDPConn
-	wg   sync.WaitGroup
+	// bufBytes is the kernel receive buffer granted.
+	bufBytes int
+	wg       sync.WaitGroup
 
 	logMu   sync.Mutex
 	lastLog time.Time
@@ -66,12 +69,23 @@ func (l *Listener) Start(ctx context.Context) error {
 		return fmt.Errorf("listen udp %s: %w", l.cfg.Addr, err)
 	}
 	l.conn = pc.(*net.UDPConn)
-	// A larger kernel buffer absorbs bursts while the reader is busy; the
-	// kernel may cap it, which is not an error.
-	_ = l.conn.SetReadBuffer(socketBufferBytes)
-	l.wg.Go(l.readLoop)
+	l.bufBytes = enlargeReceiveBuffer(l.conn, socketBufferBytes)
+	if l.bufBytes > 0 && l.bufBytes < socketBufferBytes {
+		l.log.Warn("udp receive buffer is smaller than asked; bursts may be dropped",
+			"granted_bytes", l.bufBytes, "asked_bytes", socketBufferBytes,
+			"hint", "raise net.core.rmem_max, or run thaw with CAP_NET_ADMIN")
+	}
+	// Several readers share the socket, each decoding what it reads, so a
+	// burst is drained on every core while the kernel buffer holds the rest.
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		l.wg.Go(l.readLoop)
+	}
 	return nil
 }
+
+// ReceiveBufferBytes is the socket's receive buffer as the kernel reports it.
+func (l *Listener) ReceiveBufferBytes() int { return l.bufBytes }
+
 
 // Addr returns the bound address (useful with port 0).
 func (l *Listener) Addr() net.Addr {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
@@ -122,6 +123,11 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 	}
 	defer opts.Cache.Unref()
 	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	// Bloom filters let the summarizer's look-up of a trace's previous
+	// summary, which usually does not exist, skip every table on disk.
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
 	pdb, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", cfg.Dir, err)
