@@ -45,6 +45,9 @@ type Config struct {
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size in bytes.
 	MemTableSize uint64
+	// PendingDocs bounds the documents kept in memory for the summarizer
+	// (see pending.go); beyond it, traces are read back from the store.
+	PendingDocs int
 }
 
 // DefaultConfig returns the defaults: ./thaw-data, summaries every 500 ms,
@@ -57,6 +60,7 @@ func DefaultConfig() Config {
 		MaxTraceSpan:    time.Hour,
 		CacheSize:       64 << 20,
 		MemTableSize:    32 << 20,
+		PendingDocs:     200_000,
 	}
 }
 
@@ -100,6 +104,8 @@ type DB struct {
 	// sumMu serialises summarizer passes (the background loop, Flush and
 	// Close) and retention.
 	sumMu sync.Mutex
+
+	pending *pending
 }
 
 var _ store.Store = (*DB)(nil)
@@ -132,11 +138,17 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", cfg.Dir, err)
 	}
-	db := &DB{cfg: cfg, log: log, pdb: pdb, stop: make(chan struct{})}
+	db := &DB{cfg: cfg, log: log, pdb: pdb, stop: make(chan struct{}), pending: newPending(cfg.PendingDocs)}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
 	}
+	stale, err := db.dirtyTraces()
+	if err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	db.pending.markUncached(stale)
 	db.now = time.Now
 	return db, nil
 }
@@ -238,7 +250,37 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit %d documents: %w", len(docs), err)
 	}
+	db.pending.add(docs, db.hasSummary)
 	return nil
+}
+
+// hasSummary reports whether the trace has a stored summary (bloom filters
+// make the usual "no" cheap). Errors count as "yes", the safe answer.
+func (db *DB) hasSummary(id segment.TraceID) bool {
+	_, closer, err := db.pdb.Get(summaryKey(id))
+	if err == nil {
+		closer.Close()
+		return true
+	}
+	return !errors.Is(err, pebble.ErrNotFound)
+}
+
+// dirtyTraces lists the traces with dirty markers, as found at Open.
+func (db *DB) dirtyTraces() ([]segment.TraceID, error) {
+	lo := []byte{prefixDirty}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, fmt.Errorf("iterate dirty markers: %w", err)
+	}
+	var ids []segment.TraceID
+	for ok := it.First(); ok; ok = it.Next() {
+		if k := it.Key(); len(k) == 1+16+8 {
+			if id := traceFromKey(k, 1); len(ids) == 0 || ids[len(ids)-1] != id {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, errors.Join(it.Error(), it.Close())
 }
 
 // TraceDocuments implements store.Reader.

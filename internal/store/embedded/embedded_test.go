@@ -514,3 +514,72 @@ func mustSummary(t *testing.T, db *DB, id segment.TraceID) summary.Summary {
 	}
 	return s
 }
+
+// TestSummariesFromCacheMatchTheStore checks when the summarizer may use the
+// documents it kept in memory and that what it computes from them is what it
+// would compute from the store.
+func TestSummariesFromCacheMatchTheStore(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	db := open(t, cfg)
+	ids, docs := genTraces(rand.New(rand.NewPCG(5, 5)), 3, t0)
+	byTrace := map[segment.TraceID][]segment.Document{}
+	for _, d := range docs {
+		byTrace[d.TraceID] = append(byTrace[d.TraceID], d)
+	}
+	write := func(ds ...segment.Document) {
+		t.Helper()
+		if err := db.WriteDocuments(t.Context(), ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush := func() {
+		t.Helper()
+		if err := db.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromStore := func(id segment.TraceID) summary.Summary {
+		t.Helper()
+		ds, err := db.TraceDocuments(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return summary.Compute(segment.Assemble(id, ds), mustSummary(t, db, id).Revision)
+	}
+	check := func(step string, wantHits, wantMisses int) {
+		t.Helper()
+		if hits, misses, held := db.pending.stats(); hits != wantHits || misses != wantMisses || held != 0 {
+			t.Errorf("%s: cache hits, misses, documents held = %d, %d, %d; want %d, %d, 0", step, hits, misses, held, wantHits, wantMisses)
+		}
+		for _, id := range ids {
+			if diff := gocmp.Diff(fromStore(id), mustSummary(t, db, id)); diff != "" {
+				t.Errorf("%s: trace %s summary differs from one computed from the store (-store +stored):\n%s", step, id, diff)
+			}
+		}
+	}
+
+	// New traces, their documents in two writes: summarized from memory.
+	for _, id := range ids {
+		ds := byTrace[id]
+		write(ds[:2]...)
+		write(ds[2:]...)
+	}
+	flush()
+	check("new traces", 3, 0)
+
+	// A late document for a summarized trace: the cache does not know the
+	// earlier documents, so the store is read.
+	write(byTrace[ids[0]][0])
+	flush()
+	check("late document", 3, 1)
+
+	// Markers left by a crash: after Open the store is the only source.
+	write(byTrace[ids[1]][1])
+	db.crash(t)
+	db = open(t, cfg)
+	defer db.Close()
+	write(byTrace[ids[1]][2])
+	flush()
+	check("after a crash", 0, 1)
+}

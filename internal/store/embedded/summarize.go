@@ -159,6 +159,7 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	b := db.pdb.NewBatch()
 	defer b.Close()
 	ctx := context.Background()
+	done := make([]segment.TraceID, 0, len(order))
 	for _, tid := range order {
 		d := dirty[tid]
 		if err := db.summarizeTrace(ctx, b, tid, d.count); err != nil {
@@ -167,6 +168,7 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 			db.log.Error("summarize trace", "trace_id", tid, "err", err)
 			continue
 		}
+		done = append(done, tid)
 		for _, k := range d.keys {
 			if err := b.Delete(k, nil); err != nil {
 				return nil, fmt.Errorf("batch delete marker: %w", err)
@@ -178,6 +180,9 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return nil, fmt.Errorf("commit summaries: %w", err)
 	}
+	for _, tid := range done {
+		db.pending.summarized(tid, dirty[tid].count)
+	}
 	return next, nil
 }
 
@@ -187,12 +192,15 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	docs, err := db.traceDocuments(ctx, tid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // removed by retention meanwhile
-	}
-	if err != nil {
-		return err
+	docs, cached := db.pending.take(tid, added)
+	if !cached {
+		docs, err = db.traceDocuments(ctx, tid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // removed by retention meanwhile
+		}
+		if err != nil {
+			return err
+		}
 	}
 	t := segment.Assemble(tid, docs)
 	s := summary.Compute(t, old.Revision+int(added))

@@ -1,0 +1,115 @@
+package embedded
+
+import (
+	"sync"
+
+	"github.com/thawtrace/thaw/internal/segment"
+)
+
+// pending keeps the decoded documents of traces whose summaries are stale,
+// so the summarizer need not read back and decode what was just written: on
+// the write path that read-back was a fifth of thaw's CPU.
+//
+// The cache is only an optimisation, and a conservative one. It holds a
+// trace only while it is sure to hold every document the trace has: the
+// trace had no summary and no uncached documents when its first cached
+// document was written. The summarizer uses a trace's documents only when
+// their number matches the dirty markers it is about to consume; in every
+// other case it reads the store, which is always complete.
+type pending struct {
+	mu     sync.Mutex
+	traces map[segment.TraceID]*pendingTrace
+	// uncached holds traces with stale summaries that are not cached
+	// (markers found at Open, or the cache was full): their later documents
+	// must not start an entry that would look complete.
+	uncached map[segment.TraceID]bool
+	docs     int // documents held
+	max      int
+	// hits and misses count summaries computed from the cache and from the
+	// store, for tests and benchmarks.
+	hits, misses int
+}
+
+type pendingTrace struct {
+	docs []segment.Document
+	// unsummarized counts documents added since the last summary.
+	unsummarized uint64
+}
+
+func newPending(max int) *pending {
+	return &pending{traces: map[segment.TraceID]*pendingTrace{}, uncached: map[segment.TraceID]bool{}, max: max}
+}
+
+// add records documents that were just committed. hasSummary reports
+// whether the store holds a summary of a trace, that is, whether the trace
+// has documents from before.
+func (p *pending) add(docs []segment.Document, hasSummary func(segment.TraceID) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range docs {
+		d := docs[i]
+		t := p.traces[d.TraceID]
+		if t == nil {
+			if p.uncached[d.TraceID] {
+				continue
+			}
+			if p.docs >= p.max || hasSummary(d.TraceID) {
+				p.uncached[d.TraceID] = true
+				continue
+			}
+			t = &pendingTrace{}
+			p.traces[d.TraceID] = t
+		}
+		d.Raw = nil // the summarizer reads only the entity
+		t.docs = append(t.docs, d)
+		t.unsummarized++
+		p.docs++
+	}
+}
+
+// markUncached records traces whose documents predate the cache.
+func (p *pending) markUncached(ids []segment.TraceID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		p.uncached[id] = true
+	}
+}
+
+// take returns a copy of the trace's documents if the cache holds exactly the
+// documents that markers counts unsummarized, and false otherwise.
+func (p *pending) take(id segment.TraceID, markers uint64) ([]segment.Document, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.traces[id]
+	if t == nil || t.unsummarized != markers {
+		p.misses++
+		return nil, false
+	}
+	p.hits++
+	return append([]segment.Document(nil), t.docs...), true
+}
+
+// summarized records that a summary covering markers documents of the
+// trace was committed. A cached trace with nothing left to summarize is
+// dropped: a later document finds the summary and is not cached.
+func (p *pending) summarized(id segment.TraceID, markers uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.uncached, id)
+	t := p.traces[id]
+	if t == nil {
+		return
+	}
+	t.unsummarized -= min(markers, t.unsummarized)
+	if t.unsummarized == 0 {
+		p.docs -= len(t.docs)
+		delete(p.traces, id)
+	}
+}
+
+func (p *pending) stats() (hits, misses, docs int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hits, p.misses, p.docs
+}
