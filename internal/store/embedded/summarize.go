@@ -204,11 +204,7 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 	}
 	t := segment.Assemble(tid, docs)
 	s := summary.Compute(t, old.Revision+int(added))
-	val, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode summary %s: %w", tid, err)
-	}
-	if err := b.Set(summaryKey(tid), append([]byte{valueVersion}, val...), nil); err != nil {
+	if err := b.Set(summaryKey(tid), encodeSummary(s), nil); err != nil {
 		return err
 	}
 	newAct := toMicros(lastActivity(s))
@@ -252,18 +248,25 @@ func (db *DB) summary(id segment.TraceID) (summary.Summary, error) {
 		return summary.Summary{}, fmt.Errorf("get summary %s: %w", id, err)
 	}
 	defer closer.Close()
-	return decodeSummary(v)
+	return decodeSummary(id, v)
 }
 
-func decodeSummary(v []byte) (summary.Summary, error) {
+// decodeSummary reads a summary value of any version written so far.
+func decodeSummary(id segment.TraceID, v []byte) (summary.Summary, error) {
 	var s summary.Summary
-	if len(v) < 1 || v[0] != valueVersion {
-		return s, fmt.Errorf("summary value version %v is unknown", v[:min(1, len(v))])
+	if len(v) < 1 {
+		return s, fmt.Errorf("summary of %s is empty", id)
 	}
-	if err := json.Unmarshal(v[1:], &s); err != nil {
-		return s, fmt.Errorf("decode summary: %w", err)
+	switch v[0] {
+	case summaryVersion:
+		return decodeSummaryV2(id, v[1:])
+	case 1: // JSON, written before the compact form
+		if err := json.Unmarshal(v[1:], &s); err != nil {
+			return s, fmt.Errorf("decode summary %s: %w", id, err)
+		}
+		return s, nil
 	}
-	return s, nil
+	return s, fmt.Errorf("summary of %s has value version %d; this thaw reads 1 and %d", id, v[0], summaryVersion)
 }
 
 // Summaries implements store.Reader.
@@ -313,7 +316,7 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 				if len(k) != 17 {
 					continue
 				}
-				s, err := decodeSummary(it.Value())
+				s, err := decodeSummary(traceFromKey(k, 1), it.Value())
 				if err != nil {
 					yield(store.Hit{}, fmt.Errorf("trace %s: %w", traceFromKey(k, 1), err))
 					return

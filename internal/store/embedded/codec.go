@@ -1,0 +1,396 @@
+package embedded
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/thawtrace/thaw/internal/analyze/summary"
+	"github.com/thawtrace/thaw/internal/segment"
+)
+
+// summaryVersion is the encoding of summary values: a compact binary form
+// (docs/store-format.md, "Summary values"). Node identities, repeated in a
+// summary's service list, annotations, users and entry point, are written
+// once in a table and referred to by index. Version 1 (JSON) is still read.
+const summaryVersion = 2
+
+// Flag bits of a summary value.
+const (
+	flagHasDuration = 1 << iota
+	flagHasResponse
+	flagFault
+	flagError
+	flagThrottle
+	flagPartial
+	flagColdKnown
+	flagCold
+	flagHTTP
+	flagEntryPoint
+)
+
+// Modes of a node's Names list.
+const (
+	namesNil  = 0 // nil
+	namesSelf = 1 // []string{Name}
+	namesList = 2 // a list follows
+)
+
+// Annotation value kinds.
+const (
+	annNumber = 0
+	annBool   = 1
+	annString = 2
+)
+
+type encoder struct {
+	b     []byte
+	nodes []summary.ServiceID
+}
+
+func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+
+func (e *encoder) float(f float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f)) }
+
+func (e *encoder) str(s string) {
+	e.uvarint(uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *encoder) strs(ss []string) {
+	e.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+// node returns the index of id in the node table, adding it if new.
+func (e *encoder) node(id summary.ServiceID) int {
+	for i, n := range e.nodes {
+		if n.Name == id.Name && n.Type == id.Type && n.AccountID == id.AccountID && slices.Equal(n.Names, id.Names) && (n.Names == nil) == (id.Names == nil) {
+			return i
+		}
+	}
+	e.nodes = append(e.nodes, id)
+	return len(e.nodes) - 1
+}
+
+func (e *encoder) nodeRefs(ids []summary.ServiceID) []int {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = e.node(id)
+	}
+	return out
+}
+
+func (e *encoder) refs(r []int) {
+	e.uvarint(uint64(len(r)))
+	for _, i := range r {
+		e.uvarint(uint64(i))
+	}
+}
+
+// encodeSummary writes s in the compact form; the trace id is the key's.
+func encodeSummary(s summary.Summary) []byte {
+	// Node references are collected first so the table can precede them.
+	var refs encoder
+	services := refs.nodeRefs(s.ServiceIDs)
+	entry := -1
+	if s.EntryPoint != nil {
+		entry = refs.node(*s.EntryPoint)
+	}
+	keys := make([]string, 0, len(s.Annotations))
+	for k := range s.Annotations {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	annRefs := make([][][]int, len(keys))
+	for i, k := range keys {
+		for _, v := range s.Annotations[k] {
+			annRefs[i] = append(annRefs[i], refs.nodeRefs(v.ServiceIDs))
+		}
+	}
+	userRefs := make([][]int, len(s.Users))
+	for i, u := range s.Users {
+		userRefs[i] = refs.nodeRefs(u.ServiceIDs)
+	}
+
+	e := encoder{b: make([]byte, 0, 512)}
+	e.b = append(e.b, summaryVersion)
+	var flags uint64
+	set := func(bit uint64, on bool) {
+		if on {
+			flags |= bit
+		}
+	}
+	set(flagHasDuration, s.HasDuration)
+	set(flagHasResponse, s.HasResponse)
+	set(flagFault, s.HasFault)
+	set(flagError, s.HasError)
+	set(flagThrottle, s.HasThrottle)
+	set(flagPartial, s.IsPartial)
+	set(flagColdKnown, s.ColdStart != nil)
+	set(flagCold, s.ColdStart != nil && *s.ColdStart)
+	set(flagHTTP, s.HTTP != nil)
+	set(flagEntryPoint, entry >= 0)
+	e.uvarint(flags)
+	e.float(s.StartTime)
+	e.float(s.EndTime)
+	e.float(s.Duration)
+	e.float(s.ResponseTime)
+	e.uvarint(uint64(s.Revision))
+	e.str(s.ColdStartSource)
+	if h := s.HTTP; h != nil {
+		e.str(h.HTTPURL)
+		e.uvarint(uint64(h.HTTPStatus))
+		e.str(h.HTTPMethod)
+		e.str(h.UserAgent)
+		e.str(h.ClientIP)
+	}
+	e.uvarint(uint64(len(refs.nodes)))
+	for _, n := range refs.nodes {
+		e.str(n.Name)
+		e.str(n.Type)
+		e.str(n.AccountID)
+		switch {
+		case n.Names == nil:
+			e.uvarint(namesNil)
+		case len(n.Names) == 1 && n.Names[0] == n.Name:
+			e.uvarint(namesSelf)
+		default:
+			e.uvarint(namesList)
+			e.strs(n.Names)
+		}
+	}
+	e.refs(services)
+	if entry >= 0 {
+		e.uvarint(uint64(entry))
+	}
+	e.uvarint(uint64(len(keys)))
+	for i, k := range keys {
+		e.str(k)
+		vals := s.Annotations[k]
+		e.uvarint(uint64(len(vals)))
+		for j, v := range vals {
+			switch av := v.AnnotationValue; {
+			case av.NumberValue != nil:
+				e.b = append(e.b, annNumber)
+				e.float(*av.NumberValue)
+			case av.BooleanValue != nil:
+				e.b = append(e.b, annBool)
+				if *av.BooleanValue {
+					e.b = append(e.b, 1)
+				} else {
+					e.b = append(e.b, 0)
+				}
+			default:
+				e.b = append(e.b, annString)
+				var str string
+				if av.StringValue != nil {
+					str = *av.StringValue
+				}
+				e.str(str)
+			}
+			e.refs(annRefs[i][j])
+		}
+	}
+	e.uvarint(uint64(len(s.Users)))
+	for i, u := range s.Users {
+		e.str(u.UserName)
+		e.refs(userRefs[i])
+	}
+	e.strs(s.ResourceARNs)
+	e.strs(s.InstanceIDs)
+	e.strs(s.AvailabilityZones)
+	e.uvarint(uint64(len(s.Events)))
+	for _, ev := range s.Events {
+		e.float(ev.Start)
+		e.float(ev.End)
+	}
+	return e.b
+}
+
+var errShort = errors.New("summary value is truncated")
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length and checks it against what is left, so a corrupt
+// value cannot make the decoder allocate without bound.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errShort
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) float() float64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.err = errShort
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 1 {
+		d.err = errShort
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) str() string {
+	n := d.count()
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) strs() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+func (d *decoder) node(table []summary.ServiceID) summary.ServiceID {
+	i := d.uvarint()
+	if d.err == nil && i >= uint64(len(table)) {
+		d.err = fmt.Errorf("summary value refers to node %d of %d", i, len(table))
+	}
+	if d.err != nil {
+		return summary.ServiceID{}
+	}
+	n := table[i]
+	n.Names = slices.Clone(n.Names) // callers own their lists
+	return n
+}
+
+func (d *decoder) nodes(table []summary.ServiceID) []summary.ServiceID {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]summary.ServiceID, n)
+	for i := range out {
+		out[i] = d.node(table)
+	}
+	return out
+}
+
+// decodeSummaryV2 reads the compact form written by encodeSummary.
+func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
+	d := decoder{b: v}
+	s := summary.Summary{ID: string(id)}
+	flags := d.uvarint()
+	has := func(bit uint64) bool { return flags&bit != 0 }
+	s.HasDuration, s.HasResponse = has(flagHasDuration), has(flagHasResponse)
+	s.HasFault, s.HasError, s.HasThrottle, s.IsPartial = has(flagFault), has(flagError), has(flagThrottle), has(flagPartial)
+	if has(flagColdKnown) {
+		cold := has(flagCold)
+		s.ColdStart = &cold
+	}
+	s.StartTime, s.EndTime, s.Duration, s.ResponseTime = d.float(), d.float(), d.float(), d.float()
+	s.Revision = int(d.uvarint())
+	s.ColdStartSource = d.str()
+	if has(flagHTTP) {
+		s.HTTP = &summary.HTTP{HTTPURL: d.str(), HTTPStatus: int(d.uvarint()), HTTPMethod: d.str(), UserAgent: d.str(), ClientIP: d.str()}
+	}
+	table := make([]summary.ServiceID, d.count())
+	for i := range table {
+		n := summary.ServiceID{Name: d.str(), Type: d.str(), AccountID: d.str()}
+		switch d.uvarint() {
+		case namesNil:
+		case namesSelf:
+			n.Names = []string{n.Name}
+		default:
+			n.Names = d.strs()
+		}
+		table[i] = n
+	}
+	s.ServiceIDs = d.nodes(table)
+	if has(flagEntryPoint) {
+		e := d.node(table)
+		s.EntryPoint = &e
+	}
+	if n := d.count(); n > 0 {
+		s.Annotations = make(map[string][]summary.ValueWithServiceIDs, n)
+		for range n {
+			k := d.str()
+			vals := make([]summary.ValueWithServiceIDs, d.count())
+			for j := range vals {
+				switch d.byte() {
+				case annNumber:
+					f := d.float()
+					vals[j].AnnotationValue.NumberValue = &f
+				case annBool:
+					b := d.byte() == 1
+					vals[j].AnnotationValue.BooleanValue = &b
+				default:
+					str := d.str()
+					vals[j].AnnotationValue.StringValue = &str
+				}
+				vals[j].ServiceIDs = d.nodes(table)
+			}
+			s.Annotations[k] = vals
+		}
+	}
+	if n := d.count(); n > 0 {
+		s.Users = make([]summary.User, n)
+		for i := range s.Users {
+			s.Users[i] = summary.User{UserName: d.str(), ServiceIDs: d.nodes(table)}
+		}
+	}
+	s.ResourceARNs, s.InstanceIDs, s.AvailabilityZones = d.strs(), d.strs(), d.strs()
+	if n := d.count(); n > 0 {
+		s.Events = make([]summary.Event, n)
+		for i := range s.Events {
+			s.Events[i] = summary.Event{Start: d.float(), End: d.float()}
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("summary value has %d trailing bytes", len(d.b))
+	}
+	if d.err != nil {
+		return summary.Summary{}, fmt.Errorf("decode summary %s: %w", id, d.err)
+	}
+	return s, nil
+}
