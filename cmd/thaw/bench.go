@@ -44,6 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clients := fs.Int("http-clients", 8, "concurrent PutTraceSegments clients")
 	batch := fs.Int("batch", 50, "documents per PutTraceSegments call (the X-Ray daemon sends 50)")
 	queries := fs.Int("queries", 2000, "trace-by-id queries after ingest")
+	profile := fs.String("cpuprofile", "", "have the server write a CPU profile of the whole run to this file")
 	dir := fs.String("data", "", "data directory (default: a new temporary one, removed afterwards)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,7 +62,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(d)
 	}
 	b := &bench{out: stdout, ids: make([]string, 0, 1<<16)}
-	if err := b.start(ctx, *dir, stderr); err != nil {
+	if err := b.start(ctx, *dir, *profile, stderr); err != nil {
 		return err
 	}
 	defer b.kill()
@@ -97,12 +98,16 @@ type bench struct {
 	n   int
 }
 
-func (b *bench) start(ctx context.Context, dir string, stderr io.Writer) error {
+func (b *bench) start(ctx context.Context, dir, profile string, stderr io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
-	b.cmd = exec.CommandContext(ctx, exe, "serve", "--data", dir, "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warn", "--pprof")
+	args := []string{"serve", "--data", dir, "--udp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warn"}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
+	}
+	b.cmd = exec.CommandContext(ctx, exe, args...)
 	b.cmd.Stderr = stderr
 	out, err := b.cmd.StdoutPipe()
 	if err != nil {

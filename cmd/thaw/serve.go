@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/thawtrace/thaw/internal/daemon"
@@ -32,6 +34,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&cfg.Ingest.MaxDocumentBytes, "max-document-bytes", cfg.Ingest.MaxDocumentBytes, "largest accepted segment document (X-Ray: 65536)")
 	fs.IntVar(&cfg.Query.MaxBatchTraces, "max-batch-traces", cfg.Query.MaxBatchTraces, "most trace ids per BatchGetTraces call (X-Ray: 5)")
 	fs.IntVar(&cfg.Query.PageSize, "page-size", cfg.Query.PageSize, "trace summaries per GetTraceSummaries page")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	logLevel := fs.String("log-level", envOr(getenv, "THAW_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,6 +57,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if err := srv.Run(ctx); err != nil {
 		return err
 	}
@@ -66,4 +76,20 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// startCPUProfile profiles the process until the returned func is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
