@@ -1,8 +1,8 @@
 package summary
 
 import (
+	"cmp"
 	"encoding/json"
-	"maps"
 	"slices"
 )
 
@@ -14,67 +14,93 @@ const MaxAnnotationKeys = 50
 // annotationSet collects a trace's annotations: per key, its distinct values
 // in the order first met, each with the nodes that recorded it.
 type annotationSet struct {
-	limit int
-	keys  map[string]*annotationKey
+	limit  int
+	keys   indexedSet[string]
+	values indexedSet[keyedValue] // every kept key's values
+	nodes  indexedSet[valueNode]  // which node recorded which value
 }
 
-type annotationKey struct {
-	values []annotationEntry
-	index  map[valueKey]int
+// keyedValue is a value of the key keys.keys[key].
+type keyedValue struct {
+	key   int
+	value valueKey
 }
 
-type annotationEntry struct {
-	value AnnotationValue
-	nodes nodeSet
-}
+// valueNode says that the node with index node (see computer.nodes)
+// recorded values.keys[value].
+type valueNode struct{ value, node int }
 
-// valueKey makes an AnnotationValue comparable: 1 and "1" and true differ.
+// valueKey is an annotation value in comparable form: 1 and "1" and true
+// differ.
 type valueKey struct {
-	kind byte
+	kind byte // 's', 'n' or 'b'
 	s    string
 	n    float64
 	b    bool
 }
 
-func newAnnotationSet(limit int) *annotationSet {
-	return &annotationSet{limit: limit, keys: map[string]*annotationKey{}}
-}
-
-// add records value under key, attributed to node when it is not nil. A key
-// beyond the limit is dropped; values of kept keys are always recorded.
-func (s *annotationSet) add(key string, value AnnotationValue, node *ServiceID) {
-	k, ok := s.keys[key]
+// add records value under key, attributed to the node with index node when
+// it is not negative. A key beyond the limit is dropped; values of kept keys
+// are always recorded.
+func (s *annotationSet) add(key string, value valueKey, node int) {
+	k, ok := s.keys.find(key)
 	if !ok {
-		if len(s.keys) >= s.limit {
+		if len(s.keys.keys) >= s.limit {
 			return
 		}
-		k = &annotationKey{index: map[valueKey]int{}}
-		s.keys[key] = k
+		k = s.keys.insert(key)
 	}
-	vk := keyOfValue(value)
-	i, ok := k.index[vk]
-	if !ok {
-		i = len(k.values)
-		k.index[vk] = i
-		k.values = append(k.values, annotationEntry{value: value, nodes: nodeSet{}})
-	}
-	if node != nil {
-		k.values[i].nodes.add(*node)
+	v := s.values.add(keyedValue{key: k, value: value})
+	if node >= 0 {
+		s.nodes.add(valueNode{value: v, node: node})
 	}
 }
 
-func (s *annotationSet) result() map[string][]ValueWithServiceIDs {
-	if len(s.keys) == 0 {
+// result returns the annotations for a summary. sorted are the trace's
+// nodes in output order and rank[i] is the position there of the node with
+// index i (see computer.rankNodes). The ServiceIDs come from ids.
+func (s *annotationSet) result(sorted []nodeKey, rank []int, ids *idArena) map[string][]ValueWithServiceIDs {
+	keys, values := s.keys.keys, s.values.keys
+	if len(keys) == 0 {
 		return nil
 	}
-	out := make(map[string][]ValueWithServiceIDs, len(s.keys))
-	for _, key := range slices.Sorted(maps.Keys(s.keys)) {
-		k := s.keys[key]
-		vs := make([]ValueWithServiceIDs, 0, len(k.values))
-		for _, e := range k.values {
-			vs = append(vs, ValueWithServiceIDs{AnnotationValue: e.value, ServiceIDs: e.nodes.sorted()})
+	// Each value's nodes in output order: by value, then rank.
+	refs := make([]valueNode, len(s.nodes.keys))
+	for i, r := range s.nodes.keys {
+		refs[i] = valueNode{value: r.value, node: rank[r.node]}
+	}
+	slices.SortFunc(refs, func(a, b valueNode) int {
+		return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.node, b.node))
+	})
+
+	// Lay each key's values out in one slice, key after key, each key's in
+	// the order first met; next[k] is where key k's next value goes.
+	next := make([]int, len(keys))
+	for _, v := range values {
+		next[v.key]++
+	}
+	offset := 0
+	for k, n := range next {
+		next[k] = offset
+		offset += n
+	}
+	all := make([]ValueWithServiceIDs, len(values))
+	boxes := make([]valueBox, len(values))
+	r := 0
+	for i, v := range values {
+		for ; r < len(refs) && refs[r].value == i; r++ {
+			ids.push(sorted[refs[r].node])
 		}
-		out[key] = vs
+		all[next[v.key]] = ValueWithServiceIDs{AnnotationValue: boxes[i].value(v.value), ServiceIDs: ids.done()}
+		next[v.key]++
+	}
+
+	out := make(map[string][]ValueWithServiceIDs, len(keys))
+	start := 0
+	for k, key := range keys {
+		end := next[k]
+		out[key] = all[start:end:end]
+		start = end
 	}
 	return out
 }
@@ -83,31 +109,52 @@ func (s *annotationSet) result() map[string][]ValueWithServiceIDs {
 // and booleans are annotations (spec/xray.md §2.8); objects, arrays and null
 // are not indexed.
 func annotationValue(v any) (AnnotationValue, bool) {
+	k, ok := valueKeyOf(v)
+	if !ok {
+		return AnnotationValue{}, false
+	}
+	return new(valueBox).value(k), true
+}
+
+// valueKeyOf is annotationValue in comparable form, which does not allocate.
+func valueKeyOf(v any) (valueKey, bool) {
 	switch x := v.(type) {
 	case string:
-		return AnnotationValue{StringValue: &x}, true
+		return valueKey{kind: 's', s: x}, true
 	case bool:
-		return AnnotationValue{BooleanValue: &x}, true
+		return valueKey{kind: 'b', b: x}, true
 	case float64:
-		return AnnotationValue{NumberValue: &x}, true
+		return valueKey{kind: 'n', n: x}, true
 	case json.Number: // if a decoder ever keeps numbers verbatim
 		f, err := x.Float64()
 		if err != nil {
-			return AnnotationValue{}, false
+			return valueKey{}, false
 		}
-		return AnnotationValue{NumberValue: &f}, true
+		return valueKey{kind: 'n', n: f}, true
 	}
-	return AnnotationValue{}, false
+	return valueKey{}, false
 }
 
-func keyOfValue(v AnnotationValue) valueKey {
-	switch {
-	case v.StringValue != nil:
-		return valueKey{kind: 's', s: *v.StringValue}
-	case v.NumberValue != nil:
-		return valueKey{kind: 'n', n: *v.NumberValue}
-	case v.BooleanValue != nil:
-		return valueKey{kind: 'b', b: *v.BooleanValue}
+// valueBox holds what one AnnotationValue points to, so that a summary's
+// values can share one allocation.
+type valueBox struct {
+	s string
+	n float64
+	b bool
+}
+
+// value returns k as an AnnotationValue pointing into b.
+func (b *valueBox) value(k valueKey) AnnotationValue {
+	switch k.kind {
+	case 's':
+		b.s = k.s
+		return AnnotationValue{StringValue: &b.s}
+	case 'n':
+		b.n = k.n
+		return AnnotationValue{NumberValue: &b.n}
+	case 'b':
+		b.b = k.b
+		return AnnotationValue{BooleanValue: &b.b}
 	}
-	return valueKey{}
+	return AnnotationValue{}
 }

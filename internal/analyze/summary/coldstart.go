@@ -36,15 +36,21 @@ func coldStart(segs []*segment.Document, annotation *bool) (*bool, string) {
 		}
 		functions++
 		// Only direct children: a user subsegment named Initialization
-		// deep inside the handler says nothing about the platform.
-		for _, sub := range byStart(d.Entity.Subsegments) {
-			switch sub.Name {
-			case "Initialization":
-				return new(true), SourceInitialization
-			case "Restore":
-				return new(true), SourceRestore
+		// deep inside the handler says nothing about the platform. The
+		// first by start time (then id) decides.
+		var first *segment.Entity
+		for _, sub := range d.Entity.Subsegments {
+			if (sub.Name == "Initialization" || sub.Name == "Restore") && (first == nil || compareStart(sub, first) < 0) {
+				first = sub
 			}
 		}
+		if first == nil {
+			continue
+		}
+		if first.Name == "Initialization" {
+			return new(true), SourceInitialization
+		}
+		return new(true), SourceRestore
 	}
 	if functions > 0 {
 		return new(false), SourcePlatformSegments

@@ -2,7 +2,6 @@ package summary
 
 import (
 	"cmp"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -23,36 +22,30 @@ import (
 // of the trace (segments by start time, each depth first with children by
 // start time, then orphans) first meets them.
 func Compute(t *segment.Trace, revision int) Summary {
-	c := computer{
-		downstream:  map[string]bool{},
-		visited:     map[*segment.Entity]bool{},
-		nodes:       nodeSet{},
-		users:       map[string]nodeSet{},
-		arns:        map[string]bool{},
-		instances:   map[string]bool{},
-		zones:       map[string]bool{},
-		annotations: newAnnotationSet(MaxAnnotationKeys),
-	}
 	segs := sortedDocs(realSegments(t.Segments))
 	orphans := sortedDocs(t.Orphans)
-	for _, d := range segs {
-		if d.ParentID != "" {
-			c.downstream[d.ParentID] = true
-		}
+	c := computer{
+		walker:      newWalker(segs),
+		nodes:       indexedSet[nodeKey]{keys: make([]nodeKey, 0, 2*len(segs)+4)},
+		annotations: annotationSet{limit: MaxAnnotationKeys},
 	}
 
 	s := Summary{ID: string(t.ID), Revision: revision}
 	for _, d := range segs {
 		c.segment(d.Entity)
 	}
+	c.node = -1 // an orphan's segment is unknown
 	for _, d := range orphans {
 		c.partial = true // its parent never arrived
-		c.visit(d.Entity, nil, false, false)
+		c.walk(d.Entity, false, false, c.visit)
 	}
 
 	events := segs
 	if len(segs) == 0 {
 		events = orphans // a trace of orphans still has a start and activity
+	}
+	if len(events) > 0 {
+		s.Events = make([]Event, 0, len(events))
 	}
 	for i, d := range events {
 		if i == 0 || d.Entity.StartTime < s.StartTime {
@@ -70,8 +63,10 @@ func Compute(t *segment.Trace, revision int) Summary {
 		s.HasDuration = true
 	}
 
+	var rootEntity *segment.Entity
 	if root := rootOf(t, segs); root != nil {
 		e := root.Entity
+		rootEntity = e
 		if e.Complete() {
 			s.ResponseTime = seconds(e.Duration())
 			s.HasResponse = true
@@ -79,82 +74,84 @@ func Compute(t *segment.Trace, revision int) Summary {
 		s.HasFault = isFault(e)
 		s.HasError = isError(e)
 		s.HTTP = httpOf(e)
-		entry := NodeOf(e)
-		s.EntryPoint = &entry
 	}
 	s.HasThrottle = c.throttle
 	s.IsPartial = c.partial
 
-	s.Annotations = c.annotations.result()
-	s.Users = usersOf(c.users)
-	s.ServiceIDs = c.nodes.sorted()
-	s.ResourceARNs = sortedKeys(c.arns)
-	s.InstanceIDs = sortedKeys(c.instances)
-	s.AvailabilityZones = sortedKeys(c.zones)
-	s.ColdStart, s.ColdStartSource = coldStart(segs, c.coldStartAnnotation)
+	c.nodeLists(&s, rootEntity)
+	s.ResourceARNs = c.arns
+	s.InstanceIDs = c.instances
+	s.AvailabilityZones = c.zones
+	var annotation *bool
+	if c.coldStartAnnotated {
+		annotation = &c.coldStartAnnotation
+	}
+	s.ColdStart, s.ColdStartSource = coldStart(segs, annotation)
 	return s
 }
 
 // computer accumulates what one walk over the trace's entities finds.
 type computer struct {
-	// downstream holds the parent_id of every segment: a subsegment whose id
-	// is in it called an instrumented service.
-	downstream map[string]bool
-	// visited guards the walk; assembly never links an entity twice, but a
-	// summary must not loop or double count if it ever did.
-	visited map[*segment.Entity]bool
+	walker
 
 	completed bool
 	maxEnd    float64
 	throttle  bool
 	partial   bool
 
-	nodes       nodeSet
-	users       map[string]nodeSet
-	arns        map[string]bool
-	instances   map[string]bool
-	zones       map[string]bool
-	annotations *annotationSet
-	// coldStartAnnotation is the ColdStart annotation (Powertools) when any
-	// entity carries one as a boolean: true if any says true.
-	coldStartAnnotation *bool
+	// nodes are the trace's distinct nodes; elsewhere a node is its index
+	// here. node is the node of the segment being walked, -1 under an
+	// orphan.
+	nodes       indexedSet[nodeKey]
+	node        int
+	users       indexedSet[userNode]
+	arns        stringSet
+	instances   stringSet
+	zones       stringSet
+	annotations annotationSet
+	// coldStartAnnotation is the ColdStart annotation (Powertools) when
+	// coldStartAnnotated, that is when any entity carries one as a
+	// boolean: true if any says true.
+	coldStartAnnotated  bool
+	coldStartAnnotation bool
+
+	entityAnnotations []annotation // scratch for annotate
+}
+
+// userNode says that the node with index node recorded the user.
+type userNode struct {
+	user string
+	node int
+}
+
+// annotation is one annotation of an entity.
+type annotation struct {
+	key   string
+	value any
 }
 
 // segment records a segment's node and resource fields, then walks it.
 func (c *computer) segment(e *segment.Entity) {
-	node := NodeOf(e)
-	c.nodes.add(node)
+	c.node = c.nodes.add(segmentNode(e))
 	if e.User != "" {
-		if c.users[e.User] == nil {
-			c.users[e.User] = nodeSet{}
-		}
-		c.users[e.User].add(node)
+		c.users.add(userNode{user: e.User, node: c.node})
 	}
-	if e.ResourceARN != "" {
-		c.arns[e.ResourceARN] = true
-	}
+	c.arns.add(e.ResourceARN)
 	if a := e.AWS; a != nil {
 		if a.EC2 != nil {
-			addNonEmpty(c.instances, a.EC2.InstanceID)
-			addNonEmpty(c.zones, a.EC2.AvailabilityZone)
+			c.instances.add(a.EC2.InstanceID)
+			c.zones.add(a.EC2.AvailabilityZone)
 		}
 		if a.ECS != nil {
-			addNonEmpty(c.zones, a.ECS.AvailabilityZone)
+			c.zones.add(a.ECS.AvailabilityZone)
 		}
 	}
-	c.visit(e, &node, true, false)
+	c.walk(e, true, false, c.visit)
 }
 
-// visit handles e and everything below it. node is the node of the segment
-// e belongs to (nil under an orphan, whose segment is unknown); isSegment
-// says e is the segment itself; inCall says an aws or remote subsegment
-// encloses e within its segment.
-func (c *computer) visit(e *segment.Entity, node *ServiceID, isSegment, inCall bool) {
-	if c.visited[e] {
-		return
-	}
-	c.visited[e] = true
-
+// visit handles one entity of the walk (see visitFunc), which belongs to
+// the segment whose node is c.node.
+func (c *computer) visit(e *segment.Entity, isSegment, inferred bool) {
 	if e.Complete() {
 		if !c.completed || e.EndTime > c.maxEnd {
 			c.maxEnd = e.EndTime
@@ -166,50 +163,101 @@ func (c *computer) visit(e *segment.Entity, node *ServiceID, isSegment, inCall b
 	if isThrottle(e) {
 		c.throttle = true
 	}
-	c.annotate(e, node)
+	c.annotate(e)
 
-	call := false
-	if !isSegment {
-		if e.HTTP != nil && e.HTTP.Request != nil && e.HTTP.Request.Traced && !c.downstream[e.ID] {
-			c.partial = true // the instrumented callee's segment has not arrived
-		}
-		if id, ok := InferredNode(e); ok {
-			call = true
-			// Only the outermost call makes a node: SDK child subsegments
-			// (marshal, attempt, ...) are parts of that call.
-			if !inCall && !c.downstream[e.ID] {
-				c.nodes.add(id)
-			}
-		}
+	if !isSegment && e.HTTP != nil && e.HTTP.Request != nil && e.HTTP.Request.Traced && !c.hasSegment(e.ID) {
+		c.partial = true // the instrumented callee's segment has not arrived
 	}
-	for _, sub := range byStart(e.Subsegments) {
-		c.visit(sub, node, false, inCall || call)
+	if inferred {
+		k, _ := inferredNode(e)
+		c.nodes.add(k)
 	}
 }
 
-// annotate adds e's annotations, attributed to node, in key order so that
+// annotate adds e's annotations, attributed to c.node, in key order so that
 // which keys pass the cap does not depend on map iteration.
-func (c *computer) annotate(e *segment.Entity, node *ServiceID) {
-	for _, k := range slices.Sorted(maps.Keys(e.Annotations)) {
-		v, ok := annotationValue(e.Annotations[k])
+func (c *computer) annotate(e *segment.Entity) {
+	if len(e.Annotations) == 0 {
+		return
+	}
+	as := c.entityAnnotations[:0]
+	if cap(as) < len(e.Annotations) {
+		as = make([]annotation, 0, max(8, len(e.Annotations)))
+	}
+	for k, v := range e.Annotations {
+		as = append(as, annotation{key: k, value: v})
+	}
+	slices.SortFunc(as, func(a, b annotation) int { return strings.Compare(a.key, b.key) })
+	for _, a := range as {
+		v, ok := valueKeyOf(a.value)
 		if !ok {
 			continue
 		}
-		if k == coldStartAnnotation && v.BooleanValue != nil {
-			b := *v.BooleanValue || (c.coldStartAnnotation != nil && *c.coldStartAnnotation)
-			c.coldStartAnnotation = &b
+		if a.key == coldStartAnnotation && v.kind == 'b' {
+			c.coldStartAnnotation = c.coldStartAnnotation || v.b
+			c.coldStartAnnotated = true
 		}
-		c.annotations.add(k, v, node)
+		c.annotations.add(a.key, v, c.node)
 	}
+	c.entityAnnotations = as
 }
 
-// realSegments drops inferred segments (see Compute).
-func realSegments(ds []*segment.Document) []*segment.Document {
-	out := make([]*segment.Document, 0, len(ds))
-	for _, d := range ds {
-		if !d.Entity.Inferred {
-			out = append(out, d)
+// nodeLists sets the summary's lists of ServiceIDs, all from one arena: the
+// trace's nodes, its entry point (the root's node), and the nodes of each
+// user and of each annotation value.
+func (c *computer) nodeLists(s *Summary, root *segment.Entity) {
+	sorted, rank := c.rankNodes()
+	ids := newIDArena(len(sorted) + 1 + len(c.users.keys) + len(c.annotations.nodes.keys))
+	for _, k := range sorted {
+		ids.push(k)
+	}
+	s.ServiceIDs = ids.done()
+	if root != nil {
+		ids.push(segmentNode(root))
+		s.EntryPoint = &ids.done()[0]
+	}
+	s.Users = c.userList(sorted, rank, &ids)
+	s.Annotations = c.annotations.result(sorted, rank, &ids)
+}
+
+// rankNodes returns the trace's nodes ordered by name, type and account,
+// and for each node index its position in that order.
+func (c *computer) rankNodes() (sorted []nodeKey, rank []int) {
+	keys := c.nodes.keys
+	order := make([]int, 2*len(keys))
+	order, rank = order[:len(keys)], order[len(keys):]
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return compareNodes(keys[a], keys[b]) })
+	sorted = make([]nodeKey, len(keys))
+	for pos, i := range order {
+		sorted[pos] = keys[i]
+		rank[i] = pos
+	}
+	return sorted, rank
+}
+
+// userList returns the distinct users by name, each with its nodes in
+// output order (see annotationSet.result for sorted and rank).
+func (c *computer) userList(sorted []nodeKey, rank []int, ids *idArena) []User {
+	if len(c.users.keys) == 0 {
+		return nil
+	}
+	refs := make([]userNode, len(c.users.keys))
+	for i, u := range c.users.keys {
+		refs[i] = userNode{user: u.user, node: rank[u.node]}
+	}
+	slices.SortFunc(refs, func(a, b userNode) int {
+		return cmp.Or(strings.Compare(a.user, b.user), cmp.Compare(a.node, b.node))
+	})
+	var out []User
+	for i := 0; i < len(refs); {
+		name := refs[i].user
+		for ; i < len(refs) && refs[i].user == name; i++ {
+			ids.push(sorted[refs[i].node])
 		}
+		out = append(out, User{UserName: name, ServiceIDs: ids.done()})
 	}
 	return out
 }
@@ -234,29 +282,6 @@ func rootOf(t *segment.Trace, segs []*segment.Document) *segment.Document {
 		}
 	}
 	return nil
-}
-
-// sortedDocs returns ds ordered by start time, then id, so that the walk is
-// the same whatever order the documents arrived in.
-func sortedDocs(ds []*segment.Document) []*segment.Document {
-	out := slices.Clone(ds)
-	slices.SortStableFunc(out, func(a, b *segment.Document) int {
-		return cmp.Or(cmp.Compare(a.Entity.StartTime, b.Entity.StartTime), strings.Compare(a.ID, b.ID))
-	})
-	return out
-}
-
-// byStart returns subsegments ordered by start time, then id, leaving the
-// entity's own slice as it is.
-func byStart(subs []*segment.Entity) []*segment.Entity {
-	if len(subs) < 2 {
-		return subs
-	}
-	out := slices.Clone(subs)
-	slices.SortStableFunc(out, func(a, b *segment.Entity) int {
-		return cmp.Or(cmp.Compare(a.StartTime, b.StartTime), strings.Compare(a.ID, b.ID))
-	})
-	return out
 }
 
 // seconds rounds a difference of epoch times to the microsecond. At today's
@@ -304,25 +329,4 @@ func httpOf(e *segment.Entity) *HTTP {
 		return nil
 	}
 	return &h
-}
-
-func usersOf(users map[string]nodeSet) []User {
-	var out []User
-	for _, name := range slices.Sorted(maps.Keys(users)) {
-		out = append(out, User{UserName: name, ServiceIDs: users[name].sorted()})
-	}
-	return out
-}
-
-func addNonEmpty(set map[string]bool, s string) {
-	if s != "" {
-		set[s] = true
-	}
-}
-
-func sortedKeys(set map[string]bool) []string {
-	if len(set) == 0 {
-		return nil
-	}
-	return slices.Sorted(maps.Keys(set))
 }

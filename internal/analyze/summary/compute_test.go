@@ -5,10 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/thawtrace/thaw/internal/loadgen"
 	"github.com/thawtrace/thaw/internal/segment"
 )
 
@@ -667,12 +669,58 @@ func TestComputeIndependentOfArrivalOrder(t *testing.T) {
 	}
 }
 
-// BenchmarkCompute measures a summary of the 31-segment Step Functions
-// sample, which the embedded store computes on every trace update.
+// BenchmarkCompute measures a summary, which the embedded store computes for
+// every trace written: of a typical serverless trace from loadgen (API
+// Gateway, Lambda, DynamoDB and an HTTP API; 6 documents), and of the
+// 31-segment Step Functions sample.
 func BenchmarkCompute(b *testing.B) {
-	tr := loadSample(b, "iatk-stepfunctions-express-trace.json")
-	b.ReportAllocs()
-	for b.Loop() {
-		Compute(tr, 1)
+	for _, bc := range benchTraces(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Compute(bc.trace, 1)
+			}
+		})
 	}
+}
+
+// BenchmarkInferredCalls measures InferredCalls on the traces of
+// BenchmarkCompute.
+func BenchmarkInferredCalls(b *testing.B) {
+	for _, bc := range benchTraces(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				InferredCalls(bc.trace)
+			}
+		})
+	}
+}
+
+type benchTrace struct {
+	name  string
+	trace *segment.Trace
+}
+
+func benchTraces(b *testing.B) []benchTrace {
+	return []benchTrace{
+		{"loadgen", loadgenTrace(b)},
+		{"stepfunctions", loadSample(b, "iatk-stepfunctions-express-trace.json")},
+	}
+}
+
+// loadgenTrace assembles the first trace of loadgen's seed 1, as ingest
+// decodes and the store assembles it.
+func loadgenTrace(b *testing.B) *segment.Trace {
+	b.Helper()
+	tr := loadgen.New(1).Trace(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	var docs []segment.Document
+	for _, raw := range tr.Docs {
+		got, errs := segment.Decode(raw, 0)
+		if len(errs) > 0 {
+			b.Fatalf("decode %s: %v", raw, errs[0])
+		}
+		docs = append(docs, got...)
+	}
+	return segment.Assemble(segment.TraceID(tr.ID), docs)
 }

@@ -24,42 +24,24 @@ type InferredCall struct {
 // each depth first; orphans' calls come last. It does not modify t.
 func InferredCalls(t *segment.Trace) []InferredCall {
 	segs := sortedDocs(realSegments(t.Segments))
-	downstream := map[string]bool{}
-	for _, d := range segs {
-		if d.ParentID != "" {
-			downstream[d.ParentID] = true
-		}
-	}
+	w := newWalker(segs)
 	var out []InferredCall
-	visited := map[*segment.Entity]bool{}
-	var visit func(e *segment.Entity, isSegment, inCall bool)
-	visit = func(e *segment.Entity, isSegment, inCall bool) {
-		if visited[e] {
+	visit := func(e *segment.Entity, _, inferred bool) {
+		if !inferred {
 			return
 		}
-		visited[e] = true
-		call := false
-		if !isSegment {
-			if node, ok := InferredNode(e); ok {
-				call = true
-				if !inCall && !downstream[e.ID] {
-					name := e.Name
-					if strings.EqualFold(e.Namespace, "aws") {
-						name = ServiceName(e.Name)
-					}
-					out = append(out, InferredCall{Sub: e, Node: node, SegmentName: name})
-				}
-			}
+		node, _ := InferredNode(e)
+		name := e.Name
+		if strings.EqualFold(e.Namespace, "aws") {
+			name = ServiceName(e.Name)
 		}
-		for _, sub := range byStart(e.Subsegments) {
-			visit(sub, false, inCall || call)
-		}
+		out = append(out, InferredCall{Sub: e, Node: node, SegmentName: name})
 	}
 	for _, d := range segs {
-		visit(d.Entity, true, false)
+		w.walk(d.Entity, true, false, visit)
 	}
 	for _, d := range sortedDocs(t.Orphans) {
-		visit(d.Entity, false, false)
+		w.walk(d.Entity, false, false, visit)
 	}
 	return out
 }

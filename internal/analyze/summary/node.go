@@ -3,8 +3,8 @@ package summary
 import (
 	"cmp"
 	"maps"
-	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/thawtrace/thaw/internal/segment"
 )
@@ -19,12 +19,14 @@ const (
 // NodeOf returns the instrumented node a segment belongs to: its identity is
 // (name, origin, aws.account_id), and its Type is the origin, empty when the
 // segment has none (spec/xray.md §6.2).
-func NodeOf(seg *segment.Entity) ServiceID {
-	id := ServiceID{Name: seg.Name, Names: []string{seg.Name}, Type: seg.Origin}
+func NodeOf(seg *segment.Entity) ServiceID { return segmentNode(seg).serviceID() }
+
+func segmentNode(seg *segment.Entity) nodeKey {
+	k := nodeKey{name: seg.Name, typ: seg.Origin}
 	if seg.AWS != nil {
-		id.AccountID = seg.AWS.AccountID
+		k.account = seg.AWS.AccountID
 	}
-	return id
+	return k
 }
 
 // InferredNode returns the node an aws or remote subsegment calls, named and
@@ -33,54 +35,63 @@ func NodeOf(seg *segment.Entity) ServiceID {
 // node is inferred at all, which requires the subsegment to be the outermost
 // call of its segment and to have no downstream segment.
 func InferredNode(sub *segment.Entity) (ServiceID, bool) {
-	var id ServiceID
-	switch {
-	case strings.EqualFold(sub.Namespace, "aws"):
-		id = awsNode(sub)
-	case strings.EqualFold(sub.Namespace, "remote"):
-		id = ServiceID{Name: sub.Name, Type: TypeRemote}
-		if len(sub.SQL) > 0 {
-			id.Type = TypeSQLDatabase
-		}
-	default:
+	k, ok := inferredNode(sub)
+	if !ok {
 		return ServiceID{}, false
 	}
-	id.Names = []string{id.Name}
-	if sub.AWS != nil {
-		id.AccountID = sub.AWS.AccountID
+	return k.serviceID(), true
+}
+
+func inferredNode(sub *segment.Entity) (nodeKey, bool) {
+	var k nodeKey
+	switch {
+	case strings.EqualFold(sub.Namespace, "aws"):
+		k = awsNode(sub)
+	case strings.EqualFold(sub.Namespace, "remote"):
+		k = nodeKey{name: sub.Name, typ: TypeRemote}
+		if len(sub.SQL) > 0 {
+			k.typ = TypeSQLDatabase
+		}
+	default:
+		return nodeKey{}, false
 	}
-	return id, true
+	if sub.AWS != nil {
+		k.account = sub.AWS.AccountID
+	}
+	return k, true
 }
 
 // awsNode names the node of an AWS SDK call. Resource-level nodes (a table, a
 // queue, a bucket, a function) need the resource in the call's aws object;
 // without it the node is the service itself.
-func awsNode(sub *segment.Entity) ServiceID {
-	service := ServiceName(sub.Name)
-	id := ServiceID{Name: service, Type: "AWS::" + service}
+func awsNode(sub *segment.Entity) nodeKey {
+	service, ok := lookupService(sub.Name)
+	if !ok {
+		service = awsService{name: sub.Name, typ: "AWS::" + sub.Name}
+	}
 	call := sub.AWS
 	if call == nil {
 		call = &segment.AWS{}
 	}
-	switch service {
+	switch service.name {
 	case "DynamoDB":
 		if call.TableName != "" {
-			id = ServiceID{Name: call.TableName, Type: "AWS::DynamoDB::Table"}
+			return nodeKey{name: call.TableName, typ: "AWS::DynamoDB::Table"}
 		}
 	case "SQS":
 		if q := queueName(call.QueueURL); q != "" {
-			id = ServiceID{Name: q, Type: "AWS::SQS::Queue"}
+			return nodeKey{name: q, typ: "AWS::SQS::Queue"}
 		}
 	case "S3":
 		if call.BucketName != "" {
-			id = ServiceID{Name: call.BucketName, Type: "AWS::S3::Bucket"}
+			return nodeKey{name: call.BucketName, typ: "AWS::S3::Bucket"}
 		}
 	case "Lambda":
 		if fn := functionName(call.FunctionName); fn != "" {
-			id.Name = fn
+			return nodeKey{name: fn, typ: service.typ}
 		}
 	}
-	return id
+	return nodeKey{name: service.name, typ: service.typ}
 }
 
 // queueName is the last path element of an SQS queue URL.
@@ -129,45 +140,76 @@ var serviceNames = map[string]string{
 // subsegment name to canonical AWS service name.
 func ServiceNames() map[string]string { return maps.Clone(serviceNames) }
 
+// awsService is an AWS service as nodes name it.
+type awsService struct{ name, typ string }
+
+// awsServices is serviceNames with each service's node type. It is never
+// modified.
+var awsServices = func() map[string]awsService {
+	m := make(map[string]awsService, len(serviceNames))
+	for k, name := range serviceNames {
+		m[k] = awsService{name: name, typ: "AWS::" + name}
+	}
+	return m
+}()
+
 // ServiceName returns the canonical name of the AWS service an aws
 // subsegment called, comparing its name case-insensitively with the table of
 // ServiceNames; names not in the table are returned unchanged.
 func ServiceName(subsegmentName string) string {
-	if c, ok := serviceNames[strings.ToLower(strings.TrimSpace(subsegmentName))]; ok {
-		return c
+	if s, ok := lookupService(subsegmentName); ok {
+		return s.name
 	}
 	return subsegmentName
 }
 
-// nodeKey is a node's identity; Names is derived from Name.
-type nodeKey struct{ name, typ, account string }
-
-func keyOf(id ServiceID) nodeKey { return nodeKey{id.Name, id.Type, id.AccountID} }
-
-// nodeSet collects distinct nodes.
-type nodeSet map[nodeKey]ServiceID
-
-func (s nodeSet) add(id ServiceID) { s[keyOf(id)] = id }
-
-// sorted returns the nodes ordered by name, type and account, each with its
-// own Names slice so callers may not alias one another.
-func (s nodeSet) sorted() []ServiceID {
-	if len(s) == 0 {
-		return nil
+// lookupService returns the service an aws subsegment of that name called,
+// per the table of ServiceNames.
+func lookupService(subsegmentName string) (awsService, bool) {
+	key := strings.TrimSpace(subsegmentName)
+	// Lower-case ASCII names (all of them, in practice) in a buffer on
+	// the stack: strings.ToLower would allocate for "DynamoDB".
+	var buf [32]byte
+	if lower, ok := lowerASCII(buf[:0], key); ok {
+		s, ok := awsServices[string(lower)]
+		return s, ok
 	}
-	out := make([]ServiceID, 0, len(s))
-	for _, id := range s {
-		id.Names = slices.Clone(id.Names)
-		out = append(out, id)
-	}
-	slices.SortFunc(out, compareNodes)
-	return out
+	s, ok := awsServices[strings.ToLower(key)]
+	return s, ok
 }
 
-func compareNodes(a, b ServiceID) int {
+// lowerASCII appends s lower-cased to dst, and reports false, leaving the
+// work to strings.ToLower, if s is not ASCII or does not fit in dst.
+func lowerASCII(dst []byte, s string) ([]byte, bool) {
+	if len(s) > cap(dst) {
+		return nil, false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, true
+}
+
+// nodeKey is a node's identity; a ServiceID's Names is derived from Name.
+type nodeKey struct{ name, typ, account string }
+
+// serviceID returns the node's ServiceID, with a Names slice of its own.
+func (k nodeKey) serviceID() ServiceID {
+	return ServiceID{Name: k.name, Names: []string{k.name}, AccountID: k.account, Type: k.typ}
+}
+
+// compareNodes orders nodes by name, type and account.
+func compareNodes(a, b nodeKey) int {
 	return cmp.Or(
-		cmp.Compare(a.Name, b.Name),
-		cmp.Compare(a.Type, b.Type),
-		cmp.Compare(a.AccountID, b.AccountID),
+		cmp.Compare(a.name, b.name),
+		cmp.Compare(a.typ, b.typ),
+		cmp.Compare(a.account, b.account),
 	)
 }
