@@ -250,19 +250,8 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit %d documents: %w", len(docs), err)
 	}
-	db.pending.add(docs, db.hasSummary)
+	db.pending.add(docs)
 	return nil
-}
-
-// hasSummary reports whether the trace has a stored summary (bloom filters
-// make the usual "no" cheap). Errors count as "yes", the safe answer.
-func (db *DB) hasSummary(id segment.TraceID) bool {
-	_, closer, err := db.pdb.Get(summaryKey(id))
-	if err == nil {
-		closer.Close()
-		return true
-	}
-	return !errors.Is(err, pebble.ErrNotFound)
 }
 
 // dirtyTraces lists the traces with dirty markers, as found at Open.

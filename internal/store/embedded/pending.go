@@ -10,12 +10,13 @@ import (
 // so the summarizer need not read back and decode what was just written: on
 // the write path that read-back was a fifth of thaw's CPU.
 //
-// The cache is only an optimisation, and a conservative one. It holds a
-// trace only while it is sure to hold every document the trace has: the
-// trace had no summary and no uncached documents when its first cached
-// document was written. The summarizer uses a trace's documents only when
-// their number matches the dirty markers it is about to consume; in every
-// other case it reads the store, which is always complete.
+// The cache is only an optimisation, and a conservative one. An entry starts
+// with the first document of a trace the cache does not hold, and the
+// summarizer trusts it to hold every document of the trace only when the
+// store has no summary of the trace from before the entry (the summarizer
+// looks the summary up anyway) and the number of cached documents matches
+// the dirty markers it is about to consume. In every other case it reads the
+// store, which is always complete, and drops the entry.
 type pending struct {
 	mu     sync.Mutex
 	traces map[segment.TraceID]*pendingTrace
@@ -34,16 +35,17 @@ type pendingTrace struct {
 	docs []segment.Document
 	// unsummarized counts documents added since the last summary.
 	unsummarized uint64
+	// summarized says a summary was computed from this entry, so a stored
+	// summary is the entry's own and not a sign of older documents.
+	summarized bool
 }
 
 func newPending(max int) *pending {
 	return &pending{traces: map[segment.TraceID]*pendingTrace{}, uncached: map[segment.TraceID]bool{}, max: max}
 }
 
-// add records documents that were just committed. hasSummary reports
-// whether the store holds a summary of a trace, that is, whether the trace
-// has documents from before.
-func (p *pending) add(docs []segment.Document, hasSummary func(segment.TraceID) bool) {
+// add records documents that were just committed.
+func (p *pending) add(docs []segment.Document) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range docs {
@@ -53,7 +55,7 @@ func (p *pending) add(docs []segment.Document, hasSummary func(segment.TraceID) 
 			if p.uncached[d.TraceID] {
 				continue
 			}
-			if p.docs >= p.max || hasSummary(d.TraceID) {
+			if p.docs >= p.max {
 				p.uncached[d.TraceID] = true
 				continue
 			}
@@ -76,13 +78,14 @@ func (p *pending) markUncached(ids []segment.TraceID) {
 	}
 }
 
-// take returns a copy of the trace's documents if the cache holds exactly the
-// documents that markers counts unsummarized, and false otherwise.
-func (p *pending) take(id segment.TraceID, markers uint64) ([]segment.Document, bool) {
+// take returns a copy of the trace's documents if the cache holds all of
+// them: exactly the documents that markers counts unsummarized, and, when the
+// store has a summary (stored), one the entry itself led to.
+func (p *pending) take(id segment.TraceID, markers uint64, stored bool) ([]segment.Document, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.traces[id]
-	if t == nil || t.unsummarized != markers {
+	if t == nil || t.unsummarized != markers || (stored && !t.summarized) {
 		p.misses++
 		return nil, false
 	}
@@ -91,9 +94,10 @@ func (p *pending) take(id segment.TraceID, markers uint64) ([]segment.Document, 
 }
 
 // summarized records that a summary covering markers documents of the
-// trace was committed. A cached trace with nothing left to summarize is
-// dropped: a later document finds the summary and is not cached.
-func (p *pending) summarized(id segment.TraceID, markers uint64) {
+// trace was committed, computed from the cache or not. An entry that was not
+// used, or has nothing left to summarize, is dropped: dropping is always
+// safe, since a new entry is trusted only if the store has no summary.
+func (p *pending) summarized(id segment.TraceID, markers uint64, fromCache bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.uncached, id)
@@ -102,7 +106,8 @@ func (p *pending) summarized(id segment.TraceID, markers uint64) {
 		return
 	}
 	t.unsummarized -= min(markers, t.unsummarized)
-	if t.unsummarized == 0 {
+	t.summarized = true
+	if !fromCache || t.unsummarized == 0 {
 		p.docs -= len(t.docs)
 		delete(p.traces, id)
 	}

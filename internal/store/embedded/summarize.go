@@ -159,16 +159,21 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	b := db.pdb.NewBatch()
 	defer b.Close()
 	ctx := context.Background()
-	done := make([]segment.TraceID, 0, len(order))
+	type result struct {
+		id        segment.TraceID
+		fromCache bool
+	}
+	done := make([]result, 0, len(order))
 	for _, tid := range order {
 		d := dirty[tid]
-		if err := db.summarizeTrace(ctx, b, tid, d.count); err != nil {
+		fromCache, err := db.summarizeTrace(ctx, b, tid, d.count)
+		if err != nil {
 			// A trace that cannot be summarized must not block the others;
 			// its marker stays for the next pass.
 			db.log.Error("summarize trace", "trace_id", tid, "err", err)
 			continue
 		}
-		done = append(done, tid)
+		done = append(done, result{tid, fromCache})
 		for _, k := range d.keys {
 			if err := b.Delete(k, nil); err != nil {
 				return nil, fmt.Errorf("batch delete marker: %w", err)
@@ -180,42 +185,42 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return nil, fmt.Errorf("commit summaries: %w", err)
 	}
-	for _, tid := range done {
-		db.pending.summarized(tid, dirty[tid].count)
+	for _, r := range done {
+		db.pending.summarized(r.id, dirty[r.id].count, r.fromCache)
 	}
 	return next, nil
 }
 
-func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) error {
+func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) (fromCache bool, err error) {
 	old, err := db.summary(tid)
 	hadOld := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return false, err
 	}
-	docs, cached := db.pending.take(tid, added)
-	if !cached {
+	docs, fromCache := db.pending.take(tid, added, hadOld)
+	if !fromCache {
 		docs, err = db.traceDocuments(ctx, tid)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil // removed by retention meanwhile
+			return false, nil // removed by retention meanwhile
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
 	t := segment.Assemble(tid, docs)
 	s := summary.Compute(t, old.Revision+int(added))
 	if err := b.Set(summaryKey(tid), encodeSummary(s), nil); err != nil {
-		return err
+		return fromCache, err
 	}
 	newAct := toMicros(lastActivity(s))
 	if hadOld {
 		if oldAct := toMicros(lastActivity(old)); oldAct != newAct {
 			if err := b.Delete(eventKey(oldAct, tid), nil); err != nil {
-				return err
+				return fromCache, err
 			}
 		}
 	}
-	return b.Set(eventKey(newAct, tid), nil, nil)
+	return fromCache, b.Set(eventKey(newAct, tid), nil, nil)
 }
 
 // lastActivity is the latest start or end time of any segment.
