@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/thawtrace/thaw/internal/loadgen"
+	"github.com/thawtrace/thaw/internal/store/embedded"
 	"github.com/thawtrace/thaw/internal/xrayapi"
 )
 
@@ -79,7 +80,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := b.queryPhase(ctx, *queries); err != nil {
 		return err
 	}
-	return b.stop()
+	return b.stop(ctx)
 }
 
 type bench struct {
@@ -380,7 +381,7 @@ func (b *bench) queryPhase(ctx context.Context, n int) error {
 	return nil
 }
 
-func (b *bench) stop() error {
+func (b *bench) stop(ctx context.Context) error {
 	rss := b.statusField("VmHWM")
 	if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		return err
@@ -388,18 +389,43 @@ func (b *bench) stop() error {
 	if err := b.cmd.Wait(); err != nil {
 		return fmt.Errorf("thaw serve exited: %w", err)
 	}
-	var size int64
-	_ = filepath.WalkDir(b.cmd.Args[3], func(_ string, d fs.DirEntry, err error) error {
+	fmt.Fprintf(b.out, "memory peak RSS of thaw serve %s\n", rss)
+	dir := b.cmd.Args[3]
+	total, wal := dirSize(dir)
+	perSeg := func(n int64) float64 { return float64(n) / float64(max(1, b.stored)) }
+	fmt.Fprintf(b.out, "disk   %.1f MB after shutdown = %.0f bytes per segment (write-ahead logs kept for reuse: %.1f MB, a fixed cost)\n",
+		float64(total)/1e6, perSeg(total), float64(wal)/1e6)
+	// What a long-running store settles to: everything compacted into the
+	// bottom level, the write-ahead logs aside.
+	db, err := embedded.Open(embedded.Config{Dir: dir, SummaryInterval: time.Second, MaxTraceSpan: time.Hour,
+		CacheSize: 8 << 20, MemTableSize: 4 << 20, PendingDocs: 1}, nil)
+	if err != nil {
+		return fmt.Errorf("reopen store to compact it: %w", err)
+	}
+	err = errors.Join(db.Compact(ctx), db.Close())
+	if err != nil {
+		return err
+	}
+	total, wal = dirSize(dir)
+	fmt.Fprintf(b.out, "disk   %.1f MB fully compacted, logs aside = %.0f bytes per segment\n", float64(total-wal)/1e6, perSeg(total-wal))
+	return nil
+}
+
+// dirSize returns the bytes of the files in dir, and of its Pebble
+// write-ahead logs (*.log) among them.
+func dirSize(dir string) (total, wal int64) {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {
-				size += info.Size()
+				total += info.Size()
+				if filepath.Ext(path) == ".log" {
+					wal += info.Size()
+				}
 			}
 		}
 		return nil
 	})
-	fmt.Fprintf(b.out, "disk   %.1f MB after shutdown = %.0f bytes per segment\n", float64(size)/1e6, float64(size)/float64(max(1, b.stored)))
-	fmt.Fprintf(b.out, "memory peak RSS of thaw serve %s\n", rss)
-	return nil
+	return total, wal
 }
 
 func perThousand(cpu time.Duration, n float64) float64 {

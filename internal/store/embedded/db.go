@@ -24,6 +24,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable/block"
 
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
@@ -128,10 +129,18 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 		Logger:       pebbleLogger{log.With("component", "pebble")},
 	}
 	defer opts.Cache.Unref()
-	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
-	// Bloom filters let the summarizer's look-up of a trace's previous
-	// summary, which usually does not exist, skip every table on disk.
+	// Keys start with the trace id, whose first bytes are its epoch, so new
+	// data lands at the end of the key space and compactions mostly move
+	// tables down without rewriting them: a table keeps the compression it
+	// was flushed with. So every level gets zstd and large blocks, paid once
+	// at flush, rather than cheap compression that would stay forever.
+	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings {
+		return pebble.UniformDBCompressionSettings(block.BalancedCompression)
+	})
 	for i := range opts.Levels {
+		opts.Levels[i].BlockSize = 64 << 10
+		// Bloom filters let the summarizer's look-up of a trace's previous
+		// summary, which usually does not exist, skip the tables on disk.
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	pdb, err := pebble.Open(cfg.Dir, opts)
@@ -270,6 +279,20 @@ func (db *DB) dirtyTraces() ([]segment.TraceID, error) {
 		}
 	}
 	return ids, errors.Join(it.Error(), it.Close())
+}
+
+// Compact rewrites the whole store into its final, most compressed form.
+// A long-running store converges there by itself; `thaw bench` uses this to
+// report the size a store settles to.
+func (db *DB) Compact(ctx context.Context) error {
+	if !db.enter() {
+		return store.ErrClosed
+	}
+	defer db.ops.Done()
+	if err := db.pdb.Compact(ctx, []byte{0}, []byte{0xff}, true); err != nil {
+		return fmt.Errorf("compact store: %w", err)
+	}
+	return nil
 }
 
 // TraceDocuments implements store.Reader.
