@@ -531,17 +531,22 @@ func BenchmarkAssembleDocuments(b *testing.B) {
 	}
 }
 
-// TestAssembleParentKeySpelling covers a parent whose id key is spelled
-// "ID": encoding/json reads it, so the entity tree links the child, but the
-// parent's JSON has no "id" to nest it under. The child must not be lost.
+// TestAssembleParentKeySpelling covers a parent whose entity has an id that
+// its JSON does not hold under "id" (here it is spelled "ID", which the
+// encoding/json decoder of earlier builds read; Decode now matches keys
+// exactly, so the document is built by hand). The entity tree links the
+// child, but the parent's JSON has no "id" to nest it under. The child must
+// not be lost.
 func TestAssembleParentKeySpelling(t *testing.T) {
 	t.Parallel()
 	in := []string{
-		`{"trace_id":"1-654c0557-5611b044040fc7224c4790b6","ID":"0285bf1261be05ff","name":"svc","start_time":100,"end_time":101}`,
+		doc("0285bf1261be05ff", "svc", 100, 101, ""),
 		sub("1111111111111111", "0285bf1261be05ff", "call", 100.2, 100.3, ""),
 		sub("2222222222222222", "1111111111111111", "call-child", 100.21, 100.22, ""),
 	}
-	tr := Assemble(asmTrace, decodeAll(t, in))
+	docs := decodeAll(t, in)
+	docs[0].Raw = []byte(strings.Replace(in[0], `"id":`, `"ID":`, 1))
+	tr := Assemble(asmTrace, docs)
 	if got, want := entityOutline(tr.Segments[0].Entity), "svc(call(call-child))"; got != want {
 		t.Errorf("Assemble(%q): segment entity tree = %s; want %s", in, got, want)
 	}

@@ -2,9 +2,8 @@ package segment
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -88,6 +87,11 @@ type Document struct {
 // the accepted documents and, for each rejected one, an *Error; for an array
 // the valid elements are accepted and the invalid ones rejected. maxSize is
 // the size limit of the whole body (0 means DefaultMaxDocumentSize).
+//
+// Keys match field names exactly. A member whose value has the wrong type
+// is ignored (the entity keeps the zero value, Raw what was sent), except
+// that a wrongly typed id, trace_id, name, parent_id, type, start_time,
+// end_time or subsegments of the document's own entity rejects it.
 func Decode(body []byte, maxSize int) ([]Document, []*Error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxDocumentSize
@@ -110,53 +114,76 @@ func Decode(body []byte, maxSize int) ([]Document, []*Error) {
 		e := &Error{Code: CodeInvalidJSON, Reason: "document is not a JSON object or array of subsegments"}
 		return nil, []*Error{e}
 	}
+	var dec decoder
+	dec.reset(body)
 	if body[0] != '[' {
-		d, err := decodeOne(body, false)
+		d, err := dec.one(body)
 		if err != nil {
 			return nil, []*Error{err}
 		}
 		return []Document{d}, nil
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(body, &elems); err != nil {
-		return nil, []*Error{{Code: CodeInvalidJSON, Reason: jsonReason(err)}}
+	return dec.array(body)
+}
+
+// one decodes a body that holds one document.
+func (d *decoder) one(body []byte) (Document, *Error) {
+	e := new(Entity)
+	d.document(e)
+	d.end()
+	if d.err != nil {
+		out := &Error{Code: CodeInvalidJSON, Reason: d.err.Error()}
+		out.ID, out.TraceID = peekIDs(body)
+		return Document{}, out
 	}
-	if len(elems) == 0 {
-		return nil, []*Error{{Code: CodeEmpty, Reason: "array of subsegments is empty"}}
-	}
+	return accept(e, body, false, d.fatal)
+}
+
+// array decodes a body that holds an array of independent subsegments. The
+// whole body must be valid JSON before any element counts.
+func (d *decoder) array(body []byte) ([]Document, []*Error) {
 	var docs []Document
 	var errs []*Error
-	for _, el := range elems {
-		d, err := decodeOne(el, true)
+	n := 0
+	d.enter()
+	for i := 0; d.elem(i); i++ {
+		d.ws()
+		start := d.pos
+		e := new(Entity)
+		d.fatal = typeError{}
+		d.document(e)
+		if d.err != nil {
+			break
+		}
+		n++
+		doc, err := accept(e, body[start:d.pos], true, d.fatal)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		docs = append(docs, d)
+		docs = append(docs, doc)
+	}
+	d.end()
+	if d.err != nil {
+		return nil, []*Error{{Code: CodeInvalidJSON, Reason: d.err.Error()}}
+	}
+	if n == 0 {
+		return nil, []*Error{{Code: CodeEmpty, Reason: "array of subsegments is empty"}}
 	}
 	return docs, errs
 }
 
-func decodeOne(raw []byte, inArray bool) (Document, *Error) {
-	var e Entity
-	if err := json.Unmarshal(raw, &e); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			out := &Error{Code: CodeInvalidJSON, Reason: jsonReason(err), Subsegment: inArray}
-			out.ID, out.TraceID = peekIDs(raw)
-			return Document{}, out
-		}
-		if code, ok := typeErrorCode(te); ok {
-			out := &Error{Code: code, ID: e.ID, TraceID: e.TraceID, Subsegment: e.IsSubsegment() || inArray,
-				Reason: fmt.Sprintf("field %s has the wrong type: %s where %s is expected", te.Field, te.Value, te.Type)}
-			return Document{}, out
-		}
-		// Any other mistyped field is tolerated: the model leaves it zero and
-		// the raw document keeps what the client sent.
-	}
+// accept validates e, decoded from raw, and returns it as a Document, or the
+// reason it is rejected. te is the first mistyped member that rejects the
+// document (code empty if none); other mistyped members were tolerated, the
+// model leaving them zero and raw keeping what the client sent.
+func accept(e *Entity, raw []byte, inArray bool, te typeError) (Document, *Error) {
 	sub := e.IsSubsegment() || inArray
 	fail := func(code ErrorCode, format string, args ...any) (Document, *Error) {
 		return Document{}, &Error{Code: code, ID: e.ID, TraceID: e.TraceID, Subsegment: sub, Reason: fmt.Sprintf(format, args...)}
+	}
+	if te.code != "" {
+		return fail(te.code, "field %s has the wrong type: %s where %s is expected", te.field, te.got, te.want)
 	}
 	if inArray && !e.IsSubsegment() {
 		return fail(CodeInvalidSegment, `element of a subsegment array lacks "type": "subsegment"`)
@@ -178,12 +205,12 @@ func decodeOne(raw []byte, inArray bool) (Document, *Error) {
 			return fail(CodeInvalidID, "parent_id %q is not 16 hex digits", e.ParentID)
 		}
 	}
-	if reason, code := validateEntity(&e, 0); code != "" {
+	if reason, code := validateEntity(e, 0); code != "" {
 		// The error names the document (§2.12: Id is the top-level id);
 		// the reason names the embedded entity at fault, if any.
 		return fail(code, "%s", reason)
 	}
-	normalize(&e)
+	normalize(e)
 	return Document{
 		TraceID:    tid,
 		ID:         e.ID,
@@ -193,11 +220,11 @@ func decodeOne(raw []byte, inArray bool) (Document, *Error) {
 		StartTime:  e.StartTime,
 		EndTime:    e.EndTime,
 		Raw:        bytes.Clone(raw),
-		Entity:     &e,
+		Entity:     e,
 	}, nil
 }
 
-// maxDepth bounds subsegment nesting; encoding/json already bounds JSON depth,
+// maxDepth bounds subsegment nesting; the scanner already bounds JSON depth,
 // this keeps analysis recursion shallow and names the problem.
 const maxDepth = 256
 
@@ -244,6 +271,15 @@ func checkName(name string) string {
 	if name == "" {
 		return "name is missing or empty"
 	}
+	if len(name) <= MaxNameLength {
+		i := 0
+		for i < len(name) && nameASCII[name[i]] {
+			i++
+		}
+		if i == len(name) {
+			return "" // the common case: short, ASCII and allowed
+		}
+	}
 	if n := utf8.RuneCountInString(name); n > MaxNameLength {
 		return fmt.Sprintf("name is %d characters, over the %d-character limit", n, MaxNameLength)
 	}
@@ -259,6 +295,14 @@ func checkName(name string) string {
 	}
 	return ""
 }
+
+// nameASCII marks the bytes below utf8.RuneSelf that checkName allows.
+var nameASCII = func() (t [256]bool) {
+	for c := range rune(utf8.RuneSelf) {
+		t[c] = unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsSpace(c) || strings.ContainsRune(`_.:/%&#=+\-@`, c)
+	}
+	return t
+}()
 
 // normalize lower-cases ids so that keys and parent references compare equal,
 // and drops causes that carry nothing (§2.7: an invalid cause is dropped, the
@@ -278,37 +322,6 @@ func normalize(e *Entity) {
 	for _, s := range e.Subsegments {
 		normalize(s)
 	}
-}
-
-func typeErrorCode(te *json.UnmarshalTypeError) (ErrorCode, bool) {
-	switch te.Field {
-	case "id":
-		return CodeInvalidID, true
-	case "trace_id":
-		return CodeInvalidTraceID, true
-	case "name":
-		return CodeInvalidName, true
-	case "start_time":
-		return CodeMissingStartTime, true
-	case "end_time":
-		return CodeMissingEndTime, true
-	case "parent_id":
-		return CodeInvalidID, true
-	case "subsegments":
-		return CodeInvalidSegment, true
-	}
-	if te.Field == "" && te.Value != "object" {
-		return CodeInvalidJSON, true // e.g. a bare number or string
-	}
-	return "", false
-}
-
-func jsonReason(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, err)
-	}
-	return "not valid JSON: " + err.Error()
 }
 
 // peekIDs finds "id" and "trace_id" in a document that failed to parse, so a

@@ -288,14 +288,18 @@ func nested(depth int) string {
 	return b.String()
 }
 
-func TestDecodeBadInput(t *testing.T) {
-	t.Parallel()
+// badInputTest is a body and what Decode must make of it.
+type badInputTest struct {
+	name string
+	in   string
+	want outcome
+}
+
+// badInputTests are the bodies TestDecodeBadInput checks; the differential
+// tests decode them too.
+func badInputTests() []badInputTest {
 	const seg = "70de5b6f19ff9a0a"
-	tests := []struct {
-		name string
-		in   string
-		want outcome
-	}{
+	return []badInputTest{
 		{name: "no body", in: "", want: outcome{Rejected: []rejected{{CodeEmpty, ""}}}},
 		{name: "only whitespace", in: " \n\t ", want: outcome{Rejected: []rejected{{CodeEmpty, ""}}}},
 		{name: "not JSON", in: "hello", want: outcome{Rejected: []rejected{{CodeInvalidJSON, ""}}}},
@@ -425,6 +429,27 @@ func TestDecodeBadInput(t *testing.T) {
 			name: "subsegments an object",
 			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":1480615200.09,"subsegments":{}}`,
 			want: outcome{Rejected: []rejected{{CodeInvalidSegment, seg}}},
+		},
+
+		{
+			name: "type a number",
+			in:   `{"type":5,"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":1480615200.09}`,
+			want: outcome{Rejected: []rejected{{CodeInvalidSegment, seg}}},
+		},
+		{
+			name: "tolerated type error before a fatal one",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":1480615200.09,"http":{"response":{"status":"200"}},"parent_id":5}`,
+			want: outcome{Rejected: []rejected{{CodeInvalidID, seg}}},
+		},
+		{
+			name: "two fatal type errors: the first counts",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":"1480615200.01","end_time":1480615200.09,"subsegments":3}`,
+			want: outcome{Rejected: []rejected{{CodeMissingStartTime, seg}}},
+		},
+		{
+			name: "keys match case-sensitively",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","Id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":1480615200.09}`,
+			want: outcome{Rejected: []rejected{{CodeMissingID, ""}}},
 		},
 
 		// Names.
@@ -576,7 +601,11 @@ func TestDecodeBadInput(t *testing.T) {
 			want: outcome{Rejected: []rejected{{CodeInvalidJSON, ""}}},
 		},
 	}
-	for _, tt := range tests {
+}
+
+func TestDecodeBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tt := range badInputTests() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := decodeOutcome([]byte(tt.in))
@@ -618,14 +647,18 @@ func summarize(d Document) decoded {
 	return out
 }
 
-func TestDecodeTolerated(t *testing.T) {
-	t.Parallel()
+// toleratedTest is a body Decode must accept, and what it must decode to.
+type toleratedTest struct {
+	name string
+	in   string
+	want decoded
+}
+
+// toleratedTests are the bodies TestDecodeTolerated checks; the differential
+// tests decode them too.
+func toleratedTests() []toleratedTest {
 	const tid, seg, sub, par = "1-58406520-a006649127e371903a2de979", "70de5b6f19ff9a0a", "0f910026178b71eb", "53995c3f42cd8ad8"
-	tests := []struct {
-		name string
-		in   string
-		want decoded
-	}{
+	return []toleratedTest{
 		{
 			name: "content_length as string",
 			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":1480615200.09,"http":{"response":{"status":200,"content_length":"861"}}}`,
@@ -725,7 +758,11 @@ func TestDecodeTolerated(t *testing.T) {
 			want: decoded{TraceID: tid, ID: seg, StartTime: 1480615200.01, EndTime: 1480615200.09},
 		},
 	}
-	for _, tt := range tests {
+}
+
+func TestDecodeTolerated(t *testing.T) {
+	t.Parallel()
+	for _, tt := range toleratedTests() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			docs, errs := Decode([]byte(tt.in), 0)
@@ -781,12 +818,10 @@ func TestDecodeMaxSize(t *testing.T) {
 	}
 }
 
-func TestErrorMessage(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want string
-	}{
+// errorMessageTests are the bodies TestErrorMessage checks, with the message
+// Decode must reject them with.
+func errorMessageTests() []struct{ in, want string } {
+	return []struct{ in, want string }{
 		{
 			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","end_time":1480615200.09}`,
 			want: `Invalid segment. ErrorCode: MissingStartTime, Cause: start_time is missing ("x", id 70de5b6f19ff9a0a)`,
@@ -800,7 +835,11 @@ func TestErrorMessage(t *testing.T) {
 			want: `Invalid segment. ErrorCode: MissingEndTime, Cause: neither end_time nor in_progress: true is set ("child", id 0f910026178b71eb)`,
 		},
 	}
-	for _, tt := range tests {
+}
+
+func TestErrorMessage(t *testing.T) {
+	t.Parallel()
+	for _, tt := range errorMessageTests() {
 		_, errs := Decode([]byte(tt.in), 0)
 		if len(errs) != 1 {
 			t.Errorf("Decode(%s) = errors %v; want one", tt.in, errs)

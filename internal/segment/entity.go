@@ -102,16 +102,25 @@ type FlexInt int64
 
 // UnmarshalJSON accepts 12, 12.0, "12" and null.
 func (n *FlexInt) UnmarshalJSON(b []byte) error {
+	if v, ok := parseFlexInt(b); ok {
+		*n = v
+	}
+	return nil
+}
+
+// parseFlexInt reads a FlexInt from the JSON value b as written. It reports
+// false for null and for anything that is not a number, which the decoders
+// tolerate: the raw document keeps the original value.
+func parseFlexInt(b []byte) (FlexInt, bool) {
 	b = bytes.Trim(b, `"`)
 	if len(b) == 0 || string(b) == "null" {
-		return nil
+		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return nil // tolerated: the raw document keeps the original value
+		return 0, false
 	}
-	*n = FlexInt(f)
-	return nil
+	return FlexInt(f), true
 }
 
 // AWS is the entity's aws object: resource fields on segments, call fields on

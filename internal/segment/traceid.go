@@ -20,21 +20,34 @@ func ParseTraceID(s string) (TraceID, error) {
 	if len(s) != 35 || s[0] != '1' || s[1] != '-' || s[10] != '-' {
 		return "", fmt.Errorf("%w: %q", ErrTraceID, s)
 	}
-	b := []byte(s)
+	upper := false
 	for i := 2; i < 35; i++ {
 		if i == 10 {
 			continue
 		}
-		c := b[i]
-		switch {
+		switch c := s[i]; {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
 		case c >= 'A' && c <= 'F':
-			b[i] = c + ('a' - 'A')
+			upper = true
 		default:
 			return "", fmt.Errorf("%w: %q", ErrTraceID, s)
 		}
 	}
-	return TraceID(b), nil
+	if !upper {
+		return TraceID(s), nil // already canonical: no copy on the ingest path
+	}
+	return TraceID(lowerHex(s)), nil
+}
+
+// lowerHex returns s, known to hold only hex digits and dashes, in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'F' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // Epoch returns the epoch seconds encoded in the id.
@@ -76,17 +89,20 @@ func ParseID(s string) (string, bool) {
 	if len(s) != 16 {
 		return "", false
 	}
-	b := []byte(s)
-	for i, c := range b {
-		switch {
+	upper := false
+	for i := range len(s) {
+		switch c := s[i]; {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
 		case c >= 'A' && c <= 'F':
-			b[i] = c + ('a' - 'A')
+			upper = true
 		default:
 			return "", false
 		}
 	}
-	return string(b), true
+	if !upper {
+		return s, true // already lower case: no copy on the ingest path
+	}
+	return lowerHex(s), true
 }
 
 // IDBytes returns the 8 bytes a valid 16-hex id encodes.
