@@ -13,9 +13,16 @@ test check:
 e2e:
 	go test -count=1 -v ./e2etest/
 
+# One target per go test: -fuzz must match exactly one fuzzer.
 fuzz:
-	go test -run='^$$' -fuzz=FuzzDecode -fuzztime=60s ./internal/segment/
-	go test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./internal/ingest/udp/
+	go test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=60s -fuzzminimizetime=5s ./internal/segment/
+	go test -run='^$$' -fuzz='^FuzzDecodeDifferential$$' -fuzztime=60s -fuzzminimizetime=5s ./internal/segment/
+	go test -run='^$$' -fuzz='^FuzzAssemble$$' -fuzztime=60s -fuzzminimizetime=5s ./internal/segment/
+	go test -run='^$$' -fuzz='^FuzzScanner$$' -fuzztime=30s ./internal/segment/
+	go test -run='^$$' -fuzz='^FuzzParseFloat$$' -fuzztime=30s ./internal/segment/
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./internal/ingest/udp/
+	go test -run='^$$' -fuzz='^FuzzDecodeSummary$$' -fuzztime=30s ./internal/store/embedded/
+	go test -run='^$$' -fuzz='^FuzzRenderWaterfall$$' -fuzztime=30s ./cmd/thaw/
 
 bench:
 	go run ./cmd/thaw bench ingest
