@@ -27,6 +27,10 @@ type Entity struct {
 	Fault       bool    `json:"fault,omitempty"`
 	Throttle    bool    `json:"throttle,omitempty"`
 	Inferred    bool    `json:"inferred,omitempty"`
+	// Traced at the top level of a subsegment is where some producers put
+	// http.request.traced (spec/xray.md §2.4); use CallsTraced to read
+	// either.
+	Traced bool `json:"traced,omitempty"`
 
 	HTTP        *HTTP          `json:"http,omitempty"`
 	AWS         *AWS           `json:"aws,omitempty"`
@@ -39,6 +43,13 @@ type Entity struct {
 
 	PrecursorIDs []string  `json:"precursor_ids,omitempty"`
 	Subsegments  []*Entity `json:"subsegments,omitempty"`
+}
+
+// CallsTraced reports whether the subsegment calls an instrumented
+// downstream service, whose segment the trace should then hold: traced at
+// the top level or in http.request.
+func (e *Entity) CallsTraced() bool {
+	return e.Traced || (e.HTTP != nil && e.HTTP.Request != nil && e.HTTP.Request.Traced)
 }
 
 // IsSubsegment reports whether the entity is a subsegment document (type

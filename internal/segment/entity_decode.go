@@ -137,6 +137,8 @@ func (d *decoder) entity(e *Entity, top bool) {
 			d.boolInto(&e.Throttle)
 		case "inferred":
 			d.boolInto(&e.Inferred)
+		case "traced":
+			d.boolInto(&e.Traced)
 		case "http":
 			if object(d, &e.HTTP) {
 				d.http(e.HTTP)

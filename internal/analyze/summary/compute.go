@@ -165,7 +165,7 @@ func (c *computer) visit(e *segment.Entity, isSegment, inferred bool) {
 	}
 	c.annotate(e)
 
-	if !isSegment && e.HTTP != nil && e.HTTP.Request != nil && e.HTTP.Request.Traced && !c.hasSegment(e.ID) {
+	if !isSegment && e.CallsTraced() && !c.hasSegment(e.ID) {
 		c.partial = true // the instrumented callee's segment has not arrived
 	}
 	if inferred {

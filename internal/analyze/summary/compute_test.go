@@ -312,6 +312,11 @@ func TestPartial(t *testing.T) {
 		{"traced call, downstream segment missing", []string{front(traced)}, true},
 		{"traced call, downstream segment present", []string{front(traced), back}, false},
 		{
+			"traced at the top level (spec §2.4), downstream missing",
+			[]string{front(`{"id":"a000000000000002","name":"back","namespace":"remote","traced":true,"start_time":10.1,"end_time":10.9}`)},
+			true,
+		},
+		{
 			"traced call inside an aws call, downstream missing",
 			[]string{front(`{"id":"a000000000000003","name":"Lambda","namespace":"aws","start_time":10,"end_time":11,"subsegments":[` + traced + `]}`)},
 			true,
