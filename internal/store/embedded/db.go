@@ -124,7 +124,10 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.Dir, err)
 	}
 	opts := &pebble.Options{
-		Cache:        pebble.NewCache(cfg.CacheSize),
+		// Pebble charges its memtables to the block cache; without room
+		// for two of them on top, blocks are never cached at all, and every
+		// look-up decompresses index and filter blocks again.
+		Cache:        pebble.NewCache(cfg.CacheSize + 2*int64(cfg.MemTableSize)),
 		MemTableSize: cfg.MemTableSize,
 		Logger:       pebbleLogger{log.With("component", "pebble")},
 	}
