@@ -111,7 +111,9 @@ func Decode(body []byte, maxSize int) ([]Document, []*Error) {
 		return nil, []*Error{e}
 	}
 	if body[0] != '[' && body[0] != '{' {
-		e := &Error{Code: CodeInvalidJSON, Reason: "document is not a JSON object or array of subsegments"}
+		// Show how it starts: the Python SDK, for one, sends "None" when it
+		// fails to serialize a segment.
+		e := &Error{Code: CodeInvalidJSON, Reason: fmt.Sprintf("document is not a JSON object or array of subsegments: it starts with %q", truncate(string(body[:min(len(body), 40)]), 20))}
 		return nil, []*Error{e}
 	}
 	var dec decoder

@@ -36,7 +36,7 @@ func decodeJSONWith(body []byte, maxSize int, one func(raw []byte, inArray bool)
 		return nil, []*Error{e}
 	}
 	if body[0] != '[' && body[0] != '{' {
-		e := &Error{Code: CodeInvalidJSON, Reason: "document is not a JSON object or array of subsegments"}
+		e := &Error{Code: CodeInvalidJSON, Reason: fmt.Sprintf("document is not a JSON object or array of subsegments: it starts with %q", truncate(string(body[:min(len(body), 40)]), 20))}
 		return nil, []*Error{e}
 	}
 	if body[0] != '[' {
