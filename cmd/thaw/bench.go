@@ -40,6 +40,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: thaw bench ingest [flags]
+
+Starts thaw serve on a fresh data directory and measures it: segments per
+second over UDP and PutTraceSegments, CPU per 1,000 segments, trace-by-id
+latency, memory and disk.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	segments := fs.Int("segments", 1_000_000, "segments (documents) to send in all; half over UDP, half over HTTP")
 	udpRate := fs.Int("udp-rate", 60_000, "UDP documents per second to offer (0: as fast as possible)")
 	clients := fs.Int("http-clients", 8, "concurrent PutTraceSegments clients")

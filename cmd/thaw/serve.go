@@ -23,6 +23,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: thaw serve [flags]
+
+Runs the collector, the embedded store and the X-Ray API. With no flags it
+listens on 127.0.0.1:2000 (UDP for the X-Ray SDKs, HTTP for the API and
+/metrics) and keeps its data in ./thaw-data. Ctrl-C stops it cleanly.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	listen := fs.String("listen", "", "address for both UDP and HTTP (default 127.0.0.1:2000, as the X-Ray daemon)")
 	fs.StringVar(&cfg.Store.Dir, "data", cfg.Store.Dir, "data directory of the embedded store (env THAW_DATA)")
 	fs.StringVar(&cfg.UDPAddr, "udp", envOr(getenv, "THAW_UDP", cfg.UDPAddr), "UDP address for X-Ray SDK datagrams (env THAW_UDP)")
