@@ -32,6 +32,9 @@ const valueVersion = 1
 
 var metaFormatKey = []byte{prefixMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
+// docKeyLen is the length of a document key.
+const docKeyLen = 1 + 16 + 8 + 1
+
 func docKey(dst []byte, tid segment.TraceID, id string, complete bool) []byte {
 	t := tid.Bytes()
 	i := segment.IDBytes(id)
