@@ -22,6 +22,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseFloat$$' -fuzztime=30s ./internal/segment/
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./internal/ingest/udp/
 	go test -run='^$$' -fuzz='^FuzzDecodeSummary$$' -fuzztime=30s ./internal/store/embedded/
+	go test -run='^$$' -fuzz='^FuzzDecodePutBody$$' -fuzztime=30s ./internal/xrayapi/
 	go test -run='^$$' -fuzz='^FuzzRenderWaterfall$$' -fuzztime=30s ./cmd/thaw/
 
 bench:

@@ -142,32 +142,43 @@ func requestID() string {
 
 // decode reads a JSON body into v; an empty body means {} (spec §4.1).
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
-	if err != nil {
+	body, err := h.body(w, r)
+	if err != nil || len(body) == 0 {
 		return err
 	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
+	return requestError(json.Unmarshal(body, v))
+}
+
+// body reads the request body within the size limit, without surrounding
+// whitespace.
+func (h *Handler) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(body), nil
+}
+
+// requestError turns a JSON decoding error into an InvalidRequestException
+// that says what is wrong with the body.
+func requestError(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &se):
+		return InvalidRequest("request body is not valid JSON: %v", err)
+	case errors.As(err, &te) && te.Field == "":
+		return InvalidRequest("request body is a JSON %s; it must be a JSON object", te.Value)
+	case errors.As(err, &te):
+		return InvalidRequest("member %s: %s is not a valid %s", te.Field, te.Value, te.Type)
+	default:
+		// A member's own decoder refused its value (e.g. a timestamp).
+		return InvalidRequest("request body: %v", err)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		var (
-			se *json.SyntaxError
-			te *json.UnmarshalTypeError
-		)
-		switch {
-		case errors.As(err, &se):
-			return InvalidRequest("request body is not valid JSON: %v", err)
-		case errors.As(err, &te) && te.Field == "":
-			return InvalidRequest("request body is a JSON %s; it must be a JSON object", te.Value)
-		case errors.As(err, &te):
-			return InvalidRequest("member %s: %s is not a valid %s", te.Field, te.Value, te.Type)
-		default:
-			// A member's own decoder refused its value (e.g. a timestamp).
-			return InvalidRequest("request body: %v", err)
-		}
-	}
-	return nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -178,18 +189,21 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (h *Handler) putTraceSegments(w http.ResponseWriter, r *http.Request) {
-	var in PutTraceSegmentsInput
-	if err := h.decode(w, r, &in); err != nil {
+	body, err := h.body(w, r)
+	if err != nil {
 		WriteError(w, err)
 		return
 	}
-	if len(in.TraceSegmentDocuments) == 0 {
+	var raws [][]byte
+	if len(body) > 0 {
+		if raws, err = decodePutBody(body); err != nil {
+			WriteError(w, requestError(err))
+			return
+		}
+	}
+	if len(raws) == 0 {
 		WriteError(w, InvalidRequest("TraceSegmentDocuments is required and must hold at least one document"))
 		return
-	}
-	raws := make([][]byte, len(in.TraceSegmentDocuments))
-	for i, d := range in.TraceSegmentDocuments {
-		raws[i] = []byte(d)
 	}
 	rejects, err := h.in.PutDocuments(r.Context(), raws)
 	if err != nil {
