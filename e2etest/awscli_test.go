@@ -112,7 +112,19 @@ func TestAWSCLI(t *testing.T) {
 		t.Errorf("put-trace-segments: unprocessed %+v, want Id %s, ErrorCode InvalidTraceId and a Message", un, badID)
 	}
 
-	waitForTrace(t, th.API(), traceID, func(docs []doc) error { return nil })
+	// Summaries are eventually consistent (about a second): wait until every
+	// time-range type finds the trace before asking the CLI.
+	for _, rt := range []string{"TraceId", "Event", "Service"} {
+		req := summariesRequest{StartTime: float64(now.Add(-time.Minute).Unix()), EndTime: float64(now.Add(time.Minute).Unix()), TimeRangeType: rt}
+		waitForSummaries(t, th.API(), req, func(sums []traceSummary) error {
+			for _, s := range sums {
+				if s.Id == traceID {
+					return nil
+				}
+			}
+			return fmt.Errorf("no summary of %s yet", traceID)
+		})
+	}
 
 	start := strconv.FormatInt(now.Add(-time.Minute).Unix(), 10)
 	end := strconv.FormatInt(now.Add(time.Minute).Unix(), 10)

@@ -51,12 +51,12 @@ type Config struct {
 	PendingDocs int
 }
 
-// DefaultConfig returns the defaults: ./thaw-data, summaries every 500 ms,
+// DefaultConfig returns the defaults: ./thaw-data, summaries every 250 ms,
 // 30 days of retention.
 func DefaultConfig() Config {
 	return Config{
 		Dir:             "thaw-data",
-		SummaryInterval: 500 * time.Millisecond,
+		SummaryInterval: 250 * time.Millisecond,
 		Retention:       30 * 24 * time.Hour,
 		MaxTraceSpan:    time.Hour,
 		CacheSize:       64 << 20,
