@@ -67,10 +67,10 @@ func (c *awsCLI) runAll(calls []*cliCall) {
 // decodeCLI decodes a successful call's JSON output, or reports why it cannot.
 func decodeCLI(call *cliCall, out any) error {
 	if call.res.Err != nil {
-		return fmt.Errorf("aws xray %s: %v\nstderr:\n%s", strings.Join(call.args, " "), call.res.Err, call.res.Stderr)
+		return fmt.Errorf("aws xray %s: %w\nstderr:\n%s", strings.Join(call.args, " "), call.res.Err, call.res.Stderr)
 	}
 	if err := json.Unmarshal([]byte(call.res.Stdout), out); err != nil {
-		return fmt.Errorf("aws xray %s: output is not the expected JSON: %v\n%s", strings.Join(call.args, " "), err, call.res.Stdout)
+		return fmt.Errorf("aws xray %s: output is not the expected JSON: %w\n%s", strings.Join(call.args, " "), err, call.res.Stdout)
 	}
 	return nil
 }

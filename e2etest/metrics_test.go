@@ -51,7 +51,7 @@ func parseMetrics(text string) ([]sample, error) {
 			continue
 		}
 		s := sample{Labels: map[string]string{}}
-		rest := line
+		var rest string
 		if i := strings.IndexByte(line, '{'); i >= 0 {
 			j := strings.LastIndexByte(line, '}')
 			if j < i {
@@ -124,17 +124,6 @@ next:
 		sum += s.Value
 	}
 	return sum
-}
-
-// metricByLabel returns the samples of name summed by the value of one label.
-func metricByLabel(samples []sample, name, label string) map[string]float64 {
-	out := map[string]float64{}
-	for _, s := range samples {
-		if s.Name == name {
-			out[s.Labels[label]] += s.Value
-		}
-	}
-	return out
 }
 
 // series formats a metric name and labels the way /metrics prints them.

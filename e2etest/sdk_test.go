@@ -184,7 +184,7 @@ func buildGoSDKProgram(t *testing.T) string {
 		out := filepath.Join(binDir, "gosdk")
 		r := runProgram(t, 5*time.Minute, nil, testdataDir("gosdk"), "go", "build", "-o", out, ".")
 		if r.Err != nil {
-			gosdkBuild.err = fmt.Errorf("go build testdata/gosdk: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+			gosdkBuild.err = fmt.Errorf("go build testdata/gosdk: %w\n%s%s", r.Err, r.Stdout, r.Stderr)
 			return
 		}
 		gosdkBuild.bin = out

@@ -322,8 +322,11 @@ func (b *bench) httpPhase(ctx context.Context, n, clients, batch int) error {
 				var out xrayapi.PutTraceSegmentsOutput
 				err = json.NewDecoder(resp.Body).Decode(&out)
 				resp.Body.Close()
-				if err != nil || resp.StatusCode != http.StatusOK || len(out.UnprocessedTraceSegments) > 0 {
-					return fmt.Errorf("PutTraceSegments: status %d, %d unprocessed, %v", resp.StatusCode, len(out.UnprocessedTraceSegments), err)
+				if err != nil {
+					return fmt.Errorf("PutTraceSegments: status %d: decode answer: %w", resp.StatusCode, err)
+				}
+				if resp.StatusCode != http.StatusOK || len(out.UnprocessedTraceSegments) > 0 {
+					return fmt.Errorf("PutTraceSegments: status %d, %d unprocessed", resp.StatusCode, len(out.UnprocessedTraceSegments))
 				}
 				acked.Add(int64(len(docs)))
 				docs = docs[:0]

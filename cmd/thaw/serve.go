@@ -96,11 +96,12 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("create cpu profile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start cpu profile: %w", err)
+		return nil, errors.Join(fmt.Errorf("start cpu profile: %w", err), f.Close())
 	}
 	return func() {
 		pprof.StopCPUProfile()
-		f.Close()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "thaw: write cpu profile:", err)
+		}
 	}, nil
 }

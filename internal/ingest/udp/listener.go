@@ -86,7 +86,6 @@ func (l *Listener) Start(ctx context.Context) error {
 // ReceiveBufferBytes is the socket's receive buffer as the kernel reports it.
 func (l *Listener) ReceiveBufferBytes() int { return l.bufBytes }
 
-
 // Addr returns the bound address (useful with port 0).
 func (l *Listener) Addr() net.Addr {
 	if l.conn == nil {
