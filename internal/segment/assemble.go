@@ -2,15 +2,21 @@ package segment
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Trace is the assembled form of one trace's documents (spec/xray.md §2.14):
 // every segment document with its embedded subsegments and the independent
 // subsegments attached under their parents, plus the orphans whose parent
 // never arrived.
+//
+// Its documents are copies of the ones given to Assemble. An entity with
+// something attached at or below it is a copy too; every other entity is
+// shared with the input documents. Neither the trace's entities nor the
+// input's may be modified while both are in use.
 type Trace struct {
 	ID TraceID
 	// Segments are the segment documents, ordered by start time. Their
@@ -22,130 +28,239 @@ type Trace struct {
 	Orphans []*Document
 
 	// entities maps an entity id to the first entity with that id in the
-	// kept documents, and the document holding it. Parent references
-	// resolve through it, so each attached subsegment has exactly one
-	// parent entity.
-	entities map[string]entityRef
-	// children maps a parent entity to the independent subsegments attached
-	// to it, ordered by start time.
-	children map[*Entity][]*Document
+	// kept documents, as an index into nodes. Parent references resolve
+	// through it (see entity), so each attached subsegment has exactly one
+	// parent entity. It is nil for a trace of at most smallIndex entities,
+	// whose nodes are scanned instead.
+	entities map[string]int32
+	// nodes holds every entity of the kept documents, depth first, parents
+	// before children, document after document.
+	nodes []entityNode
 	// attached lists every attached document, ordered by start time.
 	attached []*Document
-	// parents holds the documents something is attached to.
-	parents map[*Document]bool
 }
 
-type entityRef struct {
+// entityNode is one entity of a trace, with where it sits.
+type entityNode struct {
 	ent *Entity
 	doc *Document
+	// docIdx is doc's position among the kept documents; up is the node of
+	// the enclosing entity (-1 for the document's own); end is the node
+	// after the entity's subtree, so its first child is the next node and
+	// each child's end is the next child.
+	docIdx, up, end int32
+	// attach counts the subsegment documents attached to the entity; dirty
+	// says it or an entity below it has some, so it needs a copy.
+	attach int32
+	dirty  bool
 }
+
+// docState is what Assemble works out about each kept document.
+type docState struct {
+	root int32 // the node of the document's own entity
+	// parent is the node an independent subsegment attaches to, -1 when
+	// the document is a segment or its parent is not in the trace.
+	parent int32
+	// mark is the cycle check's: 0 before it reaches the document, k+1
+	// once reached from document k, -1 when the document is on a cycle.
+	mark int32
+}
+
+// smallIndex is the number of ids up to which Assemble finds an id by
+// scanning: a map costs more to build than the scans it saves.
+const smallIndex = 32
 
 // Assemble builds a trace from its documents. Several versions of a document
 // may be given: a complete version wins over an in-progress one, and between
 // two of the same kind the later one in docs wins. An independent subsegment
 // that is also embedded in another document is dropped: the embedded copy is
 // already in the output. docs are not modified: the trace holds copies of
-// the documents whose entity trees are linked (attached subsegments appended
-// to their parents' Subsegments); Raw is shared.
+// the documents, and copies of the entities it links attached subsegments
+// into (appending them to Subsegments); Raw and the other entities are
+// shared.
 func Assemble(id TraceID, docs []Document) *Trace {
-	latest := make(map[string]*Document, len(docs))
-	var order []string
-	for i := range docs {
-		d := &docs[i]
-		prev, ok := latest[d.ID]
-		if !ok {
-			order = append(order, d.ID)
-			latest[d.ID] = d
-			continue
-		}
-		if prev.Entity.Complete() && !d.Entity.Complete() {
-			continue // an in-progress resend never replaces a completed document
-		}
-		latest[d.ID] = d
-	}
-	// Work on copies so that assembling the same documents twice gives the
-	// same trace: linking appends to Subsegments.
-	kept := make([]*Document, 0, len(order))
-	for _, did := range order {
-		c := *latest[did]
-		c.Entity = cloneEntity(c.Entity)
-		kept = append(kept, &c)
-	}
-	kept = dropEmbedded(kept)
-
-	t := &Trace{
-		ID:       id,
-		entities: make(map[string]entityRef, len(kept)*4),
-		children: map[*Entity][]*Document{},
-		parents:  map[*Document]bool{},
-	}
-	for _, d := range kept {
-		d.Entity.Walk(func(ent, _ *Entity) bool {
-			if _, dup := t.entities[ent.ID]; !dup {
-				t.entities[ent.ID] = entityRef{ent, d}
+	kept, byID := latestVersions(docs)
+	t := &Trace{ID: id}
+	t.index(kept)
+	if drop := dropEmbedded(kept, byID, t.nodes); drop != nil {
+		n := 0
+		for i := range kept {
+			if !drop[i] {
+				kept[n] = kept[i]
+				n++
 			}
-			return true
-		})
+		}
+		kept = kept[:n]
+		t.index(kept)
 	}
-	for _, d := range kept {
-		if !d.Subsegment {
+	if len(t.nodes) > smallIndex {
+		// One map operation per entity: walking backwards, the first
+		// entity with an id is the last one stored.
+		t.entities = make(map[string]int32, len(t.nodes))
+		for i := len(t.nodes) - 1; i >= 0; i-- {
+			t.entities[t.nodes[i].ent.ID] = int32(i)
+		}
+	}
+
+	st := make([]docState, len(kept))
+	for i := range t.nodes {
+		if t.nodes[i].up < 0 {
+			st[t.nodes[i].docIdx] = docState{root: int32(i), parent: -1}
+		}
+	}
+	for i := range kept {
+		if d := &kept[i]; d.Subsegment {
+			if p, ok := t.entity(d.ParentID); ok {
+				st[i].parent = p
+			}
+		}
+	}
+	t.markCycles(st)
+
+	var nSeg, nOrphan int
+	for i := range kept {
+		switch {
+		case !kept[i].Subsegment:
+			nSeg++
+		case st[i].parent < 0 || st[i].mark < 0:
+			nOrphan++
+		}
+	}
+	// The three lists share one array.
+	lists := make([]*Document, 0, len(kept))
+	t.Segments = lists[0:0:nSeg]
+	t.Orphans = lists[nSeg : nSeg : nSeg+nOrphan]
+	t.attached = lists[nSeg+nOrphan : nSeg+nOrphan : len(kept)]
+	for i := range kept {
+		switch d := &kept[i]; {
+		case !d.Subsegment:
 			t.Segments = append(t.Segments, d)
-			continue
-		}
-		p, ok := t.entities[d.ParentID]
-		if !ok || t.onCycle(d) {
+		case st[i].parent < 0 || st[i].mark < 0:
 			t.Orphans = append(t.Orphans, d)
-			continue
+		default:
+			t.attached = append(t.attached, d)
 		}
-		t.children[p.ent] = append(t.children[p.ent], d)
-		t.attached = append(t.attached, d)
-		t.parents[p.doc] = true
 	}
+	t.Segments = sortByStart(t.Segments)
+	t.Orphans = sortByStart(t.Orphans)
+	t.attached = sortByStart(t.attached)
+
 	// Attached subsegments follow a parent's embedded ones in start order,
-	// whatever order the datagrams arrived in.
-	for _, kids := range t.children {
-		sortByStart(kids)
-	}
-	sortByStart(t.attached)
-	// Link attached subsegments into their parents' entities for analysis.
-	// The attachment graph is a forest (onCycle), so walks terminate.
+	// whatever order the datagrams arrived in. The entities they are
+	// linked into, and those above them, are copied first.
+	t.copyLinked(kept, st)
 	for _, d := range t.attached {
-		p := t.entities[d.ParentID].ent
-		p.Subsegments = append(p.Subsegments, d.Entity)
+		p, _ := t.entity(d.ParentID)
+		pe := t.nodes[p].ent
+		pe.Subsegments = append(pe.Subsegments, d.Entity)
 	}
-	sortByStart(t.Segments)
-	sortByStart(t.Orphans)
 	return t
 }
 
-// cloneEntity copies e's tree of entities, sharing everything but the
-// entities and their Subsegments slices.
-func cloneEntity(e *Entity) *Entity {
-	if e == nil {
-		return nil
+// entity returns the node of the first entity with the given id.
+func (t *Trace) entity(id string) (int32, bool) {
+	if t.entities != nil {
+		i, ok := t.entities[id]
+		return i, ok
 	}
-	c := *e
-	if e.Subsegments != nil {
-		c.Subsegments = make([]*Entity, len(e.Subsegments))
-		for i, s := range e.Subsegments {
-			c.Subsegments[i] = cloneEntity(s)
+	for i := range t.nodes {
+		if t.nodes[i].ent.ID == id {
+			return int32(i), true
 		}
 	}
-	return &c
+	return -1, false
 }
 
-// dropEmbedded removes the independent subsegments whose id is embedded in
-// another kept document. When documents embed each other, the earlier one
-// in docs is kept.
-func dropEmbedded(docs []*Document) []*Document {
-	embedders := map[string][]*Document{} // entity id -> documents embedding it
-	for _, d := range docs {
-		d.Entity.Walk(func(ent, parent *Entity) bool {
-			if parent != nil {
-				embedders[ent.ID] = append(embedders[ent.ID], d)
+// latestVersions returns a copy of the version of each document that
+// Assemble keeps, in the order of each document's first version. For more
+// than smallIndex documents it also returns their positions by id.
+func latestVersions(docs []Document) ([]Document, map[string]int32) {
+	var byID map[string]int32
+	if len(docs) > smallIndex {
+		byID = make(map[string]int32, len(docs))
+	}
+	kept := make([]Document, 0, len(docs))
+	for i := range docs {
+		d := &docs[i]
+		j, ok := findDoc(kept, byID, d.ID)
+		switch {
+		case !ok:
+			if byID != nil {
+				byID[d.ID] = int32(len(kept))
 			}
-			return true
-		})
+			kept = append(kept, *d)
+		case kept[j].Entity.Complete() && !d.Entity.Complete():
+			// an in-progress resend never replaces a completed document
+		default:
+			kept[j] = *d
+		}
+	}
+	return kept, byID
+}
+
+// findDoc returns the position of the document with the given id in docs,
+// through byID when it is not nil.
+func findDoc(docs []Document, byID map[string]int32, id string) (int32, bool) {
+	if byID != nil {
+		j, ok := byID[id]
+		return j, ok
+	}
+	for j := range docs {
+		if docs[j].ID == id {
+			return int32(j), true
+		}
+	}
+	return -1, false
+}
+
+// index lists the entities of docs in t.nodes.
+func (t *Trace) index(docs []Document) {
+	n := 0
+	for i := range docs {
+		n += countEntities(docs[i].Entity)
+	}
+	t.nodes = slices.Grow(t.nodes[:0], n)
+	for i := range docs {
+		t.indexEntity(docs[i].Entity, &docs[i], int32(i), -1)
+	}
+}
+
+func countEntities(e *Entity) int {
+	n := 1
+	for _, s := range e.Subsegments {
+		n += countEntities(s)
+	}
+	return n
+}
+
+func (t *Trace) indexEntity(e *Entity, d *Document, docIdx, up int32) {
+	n := int32(len(t.nodes))
+	t.nodes = append(t.nodes, entityNode{ent: e, doc: d, docIdx: docIdx, up: up})
+	for _, s := range e.Subsegments {
+		t.indexEntity(s, d, docIdx, n)
+	}
+	t.nodes[n].end = int32(len(t.nodes))
+}
+
+// dropEmbedded returns which independent subsegments in docs to drop
+// because their id is embedded in another kept document, or nil when there
+// is none. When documents embed each other, the earlier one in docs is
+// kept. byID is latestVersions', nodes the entities of docs.
+func dropEmbedded(docs []Document, byID map[string]int32, nodes []entityNode) []bool {
+	var embedders map[int32][]int32 // document -> documents embedding its id
+	for _, n := range nodes {
+		if n.up < 0 {
+			continue
+		}
+		if j, ok := findDoc(docs, byID, n.ent.ID); ok && j != n.docIdx && docs[j].Subsegment {
+			if embedders == nil {
+				embedders = map[int32][]int32{}
+			}
+			embedders[j] = append(embedders[j], n.docIdx)
+		}
+	}
+	if embedders == nil {
+		return nil
 	}
 	const (
 		unknown = iota
@@ -153,9 +268,9 @@ func dropEmbedded(docs []*Document) []*Document {
 		keep
 		drop
 	)
-	state := make(map[*Document]int, len(docs))
-	var decide func(d *Document) int
-	decide = func(d *Document) int {
+	state := make([]uint8, len(docs))
+	var decide func(d int32) uint8
+	decide = func(d int32) uint8 {
 		switch state[d] {
 		case visiting:
 			return keep // an embedding cycle: the first document asked keeps
@@ -163,51 +278,113 @@ func dropEmbedded(docs []*Document) []*Document {
 			return state[d]
 		}
 		state[d] = visiting
-		verdict := keep
-		if d.Subsegment {
-			for _, e := range embedders[d.ID] {
-				if e != d && decide(e) == keep {
-					verdict = drop
-					break
-				}
+		verdict := uint8(keep)
+		for _, e := range embedders[d] {
+			if decide(e) == keep {
+				verdict = drop
+				break
 			}
 		}
 		state[d] = verdict
 		return verdict
 	}
-	out := docs[:0]
-	for _, d := range docs {
-		if decide(d) == keep {
-			out = append(out, d)
-		}
+	dropped := make([]bool, len(docs))
+	for i := range docs {
+		dropped[i] = decide(int32(i)) == drop
 	}
-	return out
+	return dropped
 }
 
-// onCycle reports whether following parents up from the subsegment document
-// d leads back to d. Every document on a cycle is made an orphan, which
-// breaks the cycle; documents hanging off a cycle attach normally.
-func (t *Trace) onCycle(d *Document) bool {
-	seen := map[*Document]bool{}
-	for cur := d; cur.Subsegment; {
-		p, ok := t.entities[cur.ParentID]
-		if !ok {
-			return false
+// markCycles sets mark to -1 for every subsegment document from which
+// following parents up leads back to itself. Every document on a cycle is made
+// an orphan, which breaks the cycle; documents hanging off a cycle attach
+// normally. Each document is visited once: a walk stops at a document an
+// earlier walk reached.
+func (t *Trace) markCycles(st []docState) {
+	up := func(k int32) int32 { // the document k attaches to, or -1
+		if p := st[k].parent; p >= 0 {
+			return t.nodes[p].docIdx
 		}
-		if p.doc == d {
-			return true
-		}
-		if seen[p.doc] {
-			return false
-		}
-		seen[p.doc] = true
-		cur = p.doc
+		return -1
 	}
-	return false
+	for i := range st {
+		stamp := int32(i) + 1
+		k := int32(i)
+		for k >= 0 && st[k].mark == 0 {
+			st[k].mark = stamp
+			k = up(k)
+		}
+		if k >= 0 && st[k].mark == stamp { // back on this walk's path: a cycle
+			for c := k; st[c].mark != -1; c = up(c) {
+				st[c].mark = -1
+			}
+		}
+	}
 }
 
-func sortByStart(ds []*Document) {
-	sort.SliceStable(ds, func(i, j int) bool { return ds[i].StartTime < ds[j].StartTime })
+// copyLinked gives copies to the entities attached subsegments are linked
+// into and to those above them, with room in Subsegments for the
+// attachments, and points each kept document at its entity's copy. Other
+// entities stay shared with the input.
+func (t *Trace) copyLinked(kept []Document, st []docState) {
+	var nCopies, nSubs int
+	for _, d := range t.attached {
+		p, _ := t.entity(d.ParentID)
+		t.nodes[p].attach++
+		nSubs++
+		for k := p; k >= 0 && !t.nodes[k].dirty; k = t.nodes[k].up {
+			t.nodes[k].dirty = true
+			nCopies++
+			nSubs += len(t.nodes[k].ent.Subsegments)
+		}
+	}
+	if nCopies == 0 {
+		return
+	}
+	c := copier{nodes: t.nodes, ents: make([]Entity, nCopies), subs: make([]*Entity, nSubs)}
+	for i := range kept {
+		if r := st[i].root; t.nodes[r].dirty {
+			c.copy(r)
+			kept[i].Entity = t.nodes[r].ent
+		}
+	}
+}
+
+// copier copies dirty entities into preallocated arrays.
+type copier struct {
+	nodes []entityNode
+	ents  []Entity
+	subs  []*Entity
+}
+
+// copy replaces node i's entity, which is dirty, by a copy whose dirty
+// children are copies too.
+func (c *copier) copy(i int32) {
+	n := &c.nodes[i]
+	e := &c.ents[0]
+	c.ents = c.ents[1:]
+	*e = *n.ent
+	l := len(e.Subsegments)
+	subs := c.subs[: l : l+int(n.attach)]
+	c.subs = c.subs[l+int(n.attach):]
+	for k, child := 0, i+1; k < l; k, child = k+1, c.nodes[child].end {
+		if c.nodes[child].dirty {
+			c.copy(child)
+		}
+		subs[k] = c.nodes[child].ent
+	}
+	e.Subsegments = subs
+	n.ent = e
+}
+
+// sortByStart sorts ds by start time, keeping the order of equal ones. It
+// returns nil for an empty list.
+func sortByStart(ds []*Document) []*Document {
+	if len(ds) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(ds, func(a, b *Document) int { return cmp.Compare(a.StartTime, b.StartTime) })
+	return ds
 }
 
 // Root returns the root segment: the one without parent_id, or whose parent
@@ -216,7 +393,7 @@ func sortByStart(ds []*Document) {
 // is nil when the trace has no segment.
 func (t *Trace) Root() *Document {
 	for _, d := range t.Segments { // sorted by start time
-		if _, ok := t.entities[d.ParentID]; d.ParentID == "" || !ok {
+		if _, ok := t.entity(d.ParentID); d.ParentID == "" || !ok {
 			return d
 		}
 	}
@@ -237,11 +414,22 @@ type OutputDocument struct {
 // attached subsegments nested under their parents and every field the
 // client sent kept. A document with nothing attached is returned as sent.
 func (t *Trace) Documents() ([]OutputDocument, error) {
+	r := renderer{
+		t:        t,
+		rendered: make(map[*Document]bool, len(t.attached)),
+		children: make(map[*Entity][]*Document, len(t.attached)),
+		parents:  make(map[*Document]bool, len(t.attached)),
+	}
+	for _, d := range t.attached { // ordered by start time
+		i, _ := t.entity(d.ParentID)
+		p := t.nodes[i]
+		r.children[p.ent] = append(r.children[p.ent], d)
+		r.parents[p.doc] = true
+	}
 	out := make([]OutputDocument, 0, len(t.Segments)+len(t.Orphans))
-	rendered := make(map[*Document]bool, len(t.attached))
 	for _, list := range [][]*Document{t.Segments, t.Orphans} {
 		for _, d := range list {
-			b, err := t.render(d, rendered)
+			b, err := r.render(d)
 			if err != nil {
 				return nil, fmt.Errorf("render document %s: %w", d.ID, err)
 			}
@@ -256,10 +444,11 @@ func (t *Trace) Documents() ([]OutputDocument, error) {
 	for progress := true; progress; {
 		progress = false
 		for _, d := range t.attached {
-			if rendered[d] || !rendered[t.entities[d.ParentID].doc] {
+			i, _ := t.entity(d.ParentID)
+			if r.rendered[d] || !r.rendered[t.nodes[i].doc] {
 				continue
 			}
-			b, err := t.render(d, rendered)
+			b, err := r.render(d)
 			if err != nil {
 				return nil, fmt.Errorf("render document %s: %w", d.ID, err)
 			}
@@ -270,12 +459,24 @@ func (t *Trace) Documents() ([]OutputDocument, error) {
 	return out, nil
 }
 
-func (t *Trace) render(d *Document, rendered map[*Document]bool) ([]byte, error) {
-	rendered[d] = true
-	if !t.parents[d] {
+// renderer renders a trace's documents with what is attached to them.
+type renderer struct {
+	t *Trace
+	// rendered holds the documents rendered so far.
+	rendered map[*Document]bool
+	// children maps a parent entity to the independent subsegments attached
+	// to it, ordered by start time.
+	children map[*Entity][]*Document
+	// parents holds the documents something is attached to.
+	parents map[*Document]bool
+}
+
+func (r *renderer) render(d *Document) ([]byte, error) {
+	r.rendered[d] = true
+	if !r.parents[d] {
 		return d.Raw, nil
 	}
-	m, err := t.tree(d, rendered)
+	m, err := r.tree(d)
 	if err != nil {
 		return nil, err
 	}
@@ -290,8 +491,8 @@ func (t *Trace) render(d *Document, rendered map[*Document]bool) ([]byte, error)
 
 // tree decodes d generically (numbers kept verbatim) and nests the documents
 // attached anywhere inside it. Each document is rendered once.
-func (t *Trace) tree(d *Document, rendered map[*Document]bool) (map[string]any, error) {
-	rendered[d] = true
+func (r *renderer) tree(d *Document) (map[string]any, error) {
+	r.rendered[d] = true
 	dec := json.NewDecoder(bytes.NewReader(d.Raw))
 	dec.UseNumber()
 	var m map[string]any
@@ -306,9 +507,11 @@ func (t *Trace) tree(d *Document, rendered map[*Document]bool) (map[string]any, 
 		var kids []*Document
 		idStr, _ := obj["id"].(string)
 		if id, ok := ParseID(idStr); ok {
-			if p, ok := t.entities[id]; ok && p.doc == d && !used[p.ent] {
-				used[p.ent] = true
-				kids = t.children[p.ent]
+			if i, ok := r.t.entity(id); ok {
+				if p := r.t.nodes[i]; p.doc == d && !used[p.ent] {
+					used[p.ent] = true
+					kids = r.children[p.ent]
+				}
 			}
 		}
 		subs, _ := obj["subsegments"].([]any)
@@ -323,10 +526,10 @@ func (t *Trace) tree(d *Document, rendered map[*Document]bool) (map[string]any, 
 			return nil
 		}
 		for _, k := range kids {
-			if rendered[k] {
+			if r.rendered[k] {
 				continue
 			}
-			km, err := t.tree(k, rendered)
+			km, err := r.tree(k)
 			if err != nil {
 				return err
 			}

@@ -14,10 +14,10 @@ import (
 // the way it finds the calls that make inferred nodes.
 //
 // It has no guard against meeting an entity twice: segment.Assemble
-// guarantees that cannot happen. It clones every document's entity tree,
-// links each attached subsegment under exactly one parent, and makes every
-// document on a parent_id cycle an orphan, so the segments' and orphans'
-// trees are disjoint trees.
+// guarantees that cannot happen. It links each attached subsegment under
+// exactly one parent (copying only the entities whose children change) and
+// makes every document on a parent_id cycle an orphan, so the segments' and
+// orphans' trees are disjoint trees.
 type walker struct {
 	// downstream holds the parent_id of every real segment, sorted: a
 	// subsegment whose id is in it called an instrumented service.
