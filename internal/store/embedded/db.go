@@ -136,9 +136,10 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 	// data lands at the end of the key space and compactions mostly move
 	// tables down without rewriting them: a table keeps the compression it
 	// was flushed with. So every level gets zstd and large blocks, paid once
-	// at flush, rather than cheap compression that would stay forever.
+	// at flush, rather than cheap compression that would stay forever. Not
+	// an adaptive profile: those chose snappy for every block of our data.
 	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings {
-		return pebble.UniformDBCompressionSettings(block.BalancedCompression)
+		return pebble.UniformDBCompressionSettings(block.ZstdCompression)
 	})
 	for i := range opts.Levels {
 		opts.Levels[i].BlockSize = 64 << 10
