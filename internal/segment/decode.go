@@ -61,6 +61,12 @@ func (e *Error) Error() string {
 // DefaultMaxDocumentSize is X-Ray's 64 KB document limit.
 const DefaultMaxDocumentSize = 64 * 1024
 
+// MaxEpochSeconds bounds start_time and end_time: 1e11 seconds is the year
+// 5138, past any real timestamp and the synthetic ones in the spec's samples,
+// and below milliseconds since the epoch (1.7e12), the usual mistake.
+// Absurd values would overflow durations to infinities JSON cannot carry.
+const MaxEpochSeconds = 1e11
+
 // MaxNameLength is the longest name X-Ray accepts.
 const MaxNameLength = 200
 
@@ -253,8 +259,14 @@ func validateEntity(e *Entity, depth int) (string, ErrorCode) {
 	if e.StartTime <= 0 {
 		return fail(CodeMissingStartTime, "start_time is missing (%q, id %s)", truncate(e.Name, 40), e.ID)
 	}
+	if e.StartTime > MaxEpochSeconds {
+		return fail(CodeMissingStartTime, "start_time %g is not epoch seconds (over %g; milliseconds?) (%q, id %s)", e.StartTime, float64(MaxEpochSeconds), truncate(e.Name, 40), e.ID)
+	}
 	if e.EndTime == 0 && !e.InProgress {
 		return fail(CodeMissingEndTime, "neither end_time nor in_progress: true is set (%q, id %s)", truncate(e.Name, 40), e.ID)
+	}
+	if e.EndTime < 0 || e.EndTime > MaxEpochSeconds {
+		return fail(CodeMissingEndTime, "end_time %g is not epoch seconds (between 0 and %g) (%q, id %s)", e.EndTime, float64(MaxEpochSeconds), truncate(e.Name, 40), e.ID)
 	}
 	for _, s := range e.Subsegments {
 		if s == nil {

@@ -516,6 +516,21 @@ func badInputTests() []badInputTest {
 			want: outcome{Rejected: []rejected{{CodeMissingStartTime, seg}}},
 		},
 		{
+			name: "start_time in milliseconds",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200010,"end_time":1480615200090}`,
+			want: outcome{Rejected: []rejected{{CodeMissingStartTime, seg}}},
+		},
+		{
+			name: "end_time absurdly large (would overflow durations to +Inf)",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1,"end_time":1e303}`,
+			want: outcome{Rejected: []rejected{{CodeMissingEndTime, seg}}},
+		},
+		{
+			name: "end_time negative",
+			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01,"end_time":-1}`,
+			want: outcome{Rejected: []rejected{{CodeMissingEndTime, seg}}},
+		},
+		{
 			name: "end_time missing, no in_progress",
 			in:   `{"trace_id":"1-58406520-a006649127e371903a2de979","id":"70de5b6f19ff9a0a","name":"x","start_time":1480615200.01}`,
 			want: outcome{Rejected: []rejected{{CodeMissingEndTime, seg}}},
