@@ -412,7 +412,7 @@ func (b *bench) stop(ctx context.Context) error {
 	// What a long-running store settles to: everything compacted into the
 	// bottom level, the write-ahead logs aside.
 	db, err := embedded.Open(embedded.Config{Dir: dir, SummaryInterval: time.Second, MaxTraceSpan: time.Hour,
-		CacheSize: 8 << 20, MemTableSize: 4 << 20, PendingDocs: 1}, nil)
+		CacheSize: 8 << 20, MemTableSize: 4 << 20, PendingBytes: 1}, nil)
 	if err != nil {
 		return fmt.Errorf("reopen store to compact it: %w", err)
 	}

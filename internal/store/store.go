@@ -30,7 +30,9 @@ type Writer interface {
 	// earlier complete one, and in-progress and complete versions are kept
 	// apart so an in-progress resend never hides a completed document. The
 	// traces written are summarized again shortly after (eventually
-	// consistent; within SummaryDelay). The store does not retain docs.
+	// consistent; within about a second). Each document must carry its
+	// decoded Entity, as segment.Decode returns it. The store does not
+	// retain docs, but may keep their entities, which nobody may modify.
 	WriteDocuments(ctx context.Context, docs []segment.Document) error
 }
 

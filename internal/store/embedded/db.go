@@ -46,9 +46,10 @@ type Config struct {
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size in bytes.
 	MemTableSize uint64
-	// PendingDocs bounds the documents kept in memory for the summarizer
-	// (see pending.go); beyond it, traces are read back from the store.
-	PendingDocs int
+	// PendingBytes bounds the documents kept in memory for the summarizer,
+	// by their raw size (see pending.go); beyond it, traces are read back
+	// from the store.
+	PendingBytes int
 }
 
 // DefaultConfig returns the defaults: ./thaw-data, summaries every 250 ms,
@@ -61,7 +62,7 @@ func DefaultConfig() Config {
 		MaxTraceSpan:    time.Hour,
 		CacheSize:       64 << 20,
 		MemTableSize:    32 << 20,
-		PendingDocs:     200_000,
+		PendingBytes:    64 << 20,
 	}
 }
 
@@ -107,6 +108,10 @@ type DB struct {
 	sumMu sync.Mutex
 
 	pending *pending
+	// commitMu makes a write's commit and its entry in pending one step for
+	// the summarizer: writers hold it shared across both, and a pass holds
+	// it exclusively while it takes its snapshot of the dirty markers.
+	commitMu sync.RWMutex
 }
 
 var _ store.Store = (*DB)(nil)
@@ -151,7 +156,7 @@ func Open(cfg Config, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", cfg.Dir, err)
 	}
-	db := &DB{cfg: cfg, log: log, pdb: pdb, stop: make(chan struct{}), pending: newPending(cfg.PendingDocs)}
+	db := &DB{cfg: cfg, log: log, pdb: pdb, stop: make(chan struct{}), pending: newPending(cfg.PendingBytes)}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -242,6 +247,9 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 	}
 	size := 0
 	for i := range docs {
+		if docs[i].Entity == nil {
+			return fmt.Errorf("write document %s: it has no decoded entity; pass documents as segment.Decode returns them", docs[i].ID)
+		}
 		size += docKeyLen + 1 + len(docs[i].Raw) + 16
 	}
 	b := db.pdb.NewBatchWithSize(size)
@@ -250,7 +258,7 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 	counts := make(map[segment.TraceID]uint64, 8)
 	for i := range docs {
 		d := &docs[i]
-		key = docKey(key[:0], d.TraceID, d.ID, d.Entity == nil || d.Entity.Complete())
+		key = docKey(key[:0], d.TraceID, d.ID, d.Entity.Complete())
 		// Written in place in the batch: no copy of the document per write.
 		op := b.SetDeferred(len(key), 1+len(d.Raw))
 		copy(op.Key, key)
@@ -266,6 +274,8 @@ func (db *DB) WriteDocuments(ctx context.Context, docs []segment.Document) error
 			return fmt.Errorf("batch set dirty marker: %w", err)
 		}
 	}
+	db.commitMu.RLock()
+	defer db.commitMu.RUnlock()
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit %d documents: %w", len(docs), err)
 	}

@@ -550,7 +550,7 @@ func TestSummariesFromCacheMatchTheStore(t *testing.T) {
 	check := func(step string, wantHits, wantMisses int) {
 		t.Helper()
 		if hits, misses, held := db.pending.stats(); hits != wantHits || misses != wantMisses || held != 0 {
-			t.Errorf("%s: cache hits, misses, documents held = %d, %d, %d; want %d, %d, 0", step, hits, misses, held, wantHits, wantMisses)
+			t.Errorf("%s: cache hits, misses, bytes held = %d, %d, %d; want %d, %d, 0", step, hits, misses, held, wantHits, wantMisses)
 		}
 		for _, id := range ids {
 			if diff := gocmp.Diff(fromStore(id), mustSummary(t, db, id)); diff != "" {

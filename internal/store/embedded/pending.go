@@ -17,6 +17,10 @@ import (
 // looks the summary up anyway) and the number of cached documents matches
 // the dirty markers it is about to consume. In every other case it reads the
 // store, which is always complete, and drops the entry.
+//
+// Writers add documents to the cache before a summarizer pass can see their
+// markers (DB.commitMu), so the cache is never behind the markers: a count
+// that matches means the same documents.
 type pending struct {
 	mu     sync.Mutex
 	traces map[segment.TraceID]*pendingTrace
@@ -24,7 +28,7 @@ type pending struct {
 	// (markers found at Open, or the cache was full): their later documents
 	// must not start an entry that would look complete.
 	uncached map[segment.TraceID]bool
-	docs     int // documents held
+	bytes    int // raw size of the documents held, the budget's measure
 	max      int
 	// hits and misses count summaries computed from the cache and from the
 	// store, for tests and benchmarks.
@@ -32,7 +36,8 @@ type pending struct {
 }
 
 type pendingTrace struct {
-	docs []segment.Document
+	docs  []segment.Document
+	bytes int
 	// unsummarized counts documents added since the last summary.
 	unsummarized uint64
 	// summarized says a summary was computed from this entry, so a stored
@@ -40,8 +45,8 @@ type pendingTrace struct {
 	summarized bool
 }
 
-func newPending(max int) *pending {
-	return &pending{traces: map[segment.TraceID]*pendingTrace{}, uncached: map[segment.TraceID]bool{}, max: max}
+func newPending(maxBytes int) *pending {
+	return &pending{traces: map[segment.TraceID]*pendingTrace{}, uncached: map[segment.TraceID]bool{}, max: maxBytes}
 }
 
 // add records documents that were just committed.
@@ -55,17 +60,19 @@ func (p *pending) add(docs []segment.Document) {
 			if p.uncached[d.TraceID] {
 				continue
 			}
-			if p.docs >= p.max {
+			if p.bytes >= p.max {
 				p.uncached[d.TraceID] = true
 				continue
 			}
 			t = &pendingTrace{}
 			p.traces[d.TraceID] = t
 		}
+		n := len(d.Raw)
 		d.Raw = nil // the summarizer reads only the entity
 		t.docs = append(t.docs, d)
+		t.bytes += n
 		t.unsummarized++
-		p.docs++
+		p.bytes += n
 	}
 }
 
@@ -108,13 +115,13 @@ func (p *pending) summarized(id segment.TraceID, markers uint64, fromCache bool)
 	t.unsummarized -= min(markers, t.unsummarized)
 	t.summarized = true
 	if !fromCache || t.unsummarized == 0 {
-		p.docs -= len(t.docs)
+		p.bytes -= t.bytes
 		delete(p.traces, id)
 	}
 }
 
-func (p *pending) stats() (hits, misses, docs int) {
+func (p *pending) stats() (hits, misses, held int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.hits, p.misses, p.docs
+	return p.hits, p.misses, p.bytes
 }

@@ -105,7 +105,11 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	if from != nil {
 		lo = from
 	}
+	// The iterator is a snapshot; taken under commitMu, every marker in it
+	// belongs to a write whose documents are already in the pending cache.
+	db.commitMu.Lock()
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd([]byte{prefixDirty})})
+	db.commitMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("iterate dirty markers: %w", err)
 	}
