@@ -92,8 +92,13 @@ func (e *encoder) refs(r []int) {
 	}
 }
 
-// encodeSummary writes s in the compact form; the trace id is the key's.
-func encodeSummary(s summary.Summary) []byte {
+// encodeSummary writes s in the compact form with no write time (tests).
+func encodeSummary(s summary.Summary) []byte { return encodeSummaryValue(s, 0) }
+
+// encodeSummaryValue writes s in the compact form, after the time it was
+// written (epoch seconds, the server's clock), which retention goes by. The
+// trace id is the key's.
+func encodeSummaryValue(s summary.Summary, written uint32) []byte {
 	// Node references are collected first so the table can precede them.
 	var refs encoder
 	services := refs.nodeRefs(s.ServiceIDs)
@@ -119,6 +124,7 @@ func encodeSummary(s summary.Summary) []byte {
 
 	e := encoder{b: make([]byte, 0, 512)}
 	e.b = append(e.b, summaryVersion)
+	e.uvarint(uint64(written))
 	var flags uint64
 	set := func(bit uint64, on bool) {
 		if on {
@@ -319,6 +325,7 @@ func (d *decoder) nodes(table []summary.ServiceID) []summary.ServiceID {
 // decodeSummaryV2 reads the compact form written by encodeSummary.
 func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 	d := decoder{b: v}
+	d.uvarint() // the write time; see summaryWritten
 	s := summary.Summary{ID: string(id)}
 	flags := d.uvarint()
 	has := func(bit uint64) bool { return flags&bit != 0 }
@@ -393,4 +400,17 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 		return summary.Summary{}, fmt.Errorf("decode summary %s: %w", id, d.err)
 	}
 	return s, nil
+}
+
+// summaryWritten returns the write time stored in a summary value, 0 when it
+// has none (version 1).
+func summaryWritten(v []byte) uint32 {
+	if len(v) < 2 || v[0] != summaryVersion {
+		return 0
+	}
+	w, n := binary.Uvarint(v[1:])
+	if n <= 0 || w > math.MaxUint32 {
+		return 0
+	}
+	return uint32(w)
 }

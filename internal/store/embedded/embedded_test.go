@@ -290,34 +290,46 @@ func TestRetention(t *testing.T) {
 	defer db.Close()
 
 	rng := rand.New(rand.NewPCG(3, 3))
+	// Retention goes by when the server last wrote a trace, never by the
+	// producer's trace id or timestamps: an imported trace from 2017, or
+	// one whose id came from a random W3C id, is as fresh as its write.
 	type tr struct {
-		age  time.Duration
-		kept bool
+		name    string
+		started time.Time     // the trace's own timestamps and id epoch
+		written time.Duration // how long before now the server wrote it
+		kept    bool
 	}
 	traces := []tr{
-		{48 * time.Hour, false},
-		{24*time.Hour + 10*time.Second, false}, // ended before the cutoff too
-		{24 * time.Hour, true},                 // the cutoff second itself is kept
-		{23 * time.Hour, true},
-		{time.Minute, true},
+		{"written 48 h ago", now.Add(-48 * time.Hour), 48 * time.Hour, false},
+		{"written just past the cutoff", now.Add(-25 * time.Hour), 24*time.Hour + time.Second, false},
+		{"written at the cutoff second", now.Add(-24 * time.Hour), 24 * time.Hour, true},
+		{"written an hour ago", now.Add(-time.Hour), time.Hour, true},
+		{"from 2017, imported a minute ago", time.Date(2017, 7, 8, 0, 23, 31, 0, time.UTC), time.Minute, true},
+		{"from the future, written a minute ago", now.Add(365 * 24 * time.Hour), time.Minute, true},
 	}
 	ids := make([]segment.TraceID, len(traces))
 	for i, tc := range traces {
-		docs := storetest.GenTrace(rng, now.Add(-tc.age))
+		docs := storetest.GenTrace(rng, tc.started)
 		ids[i] = docs[0].TraceID
+		db.now = func() time.Time { return now.Add(-tc.written) }
 		if err := db.WriteDocuments(t.Context(), docs); err != nil {
 			t.Fatalf("WriteDocuments: %v", err)
 		}
+		if err := db.Flush(t.Context()); err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
 	}
-	if err := db.Flush(t.Context()); err != nil {
-		t.Fatalf("Flush: %v", err)
+	// A late document of an otherwise expired trace, not yet summarized:
+	// it is an acknowledged write, so it refreshes its trace.
+	db.now = func() time.Time { return now }
+	lateDocs, err := db.TraceDocuments(t.Context(), ids[0])
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A late document of an expired trace, not yet summarized: its marker
-	// goes too, and no summary comes back from it.
-	late := storetest.GenTrace(rng, now.Add(-72*time.Hour))
-	if err := db.WriteDocuments(t.Context(), late); err != nil {
+	if err := db.WriteDocuments(t.Context(), lateDocs[:1]); err != nil {
 		t.Fatalf("WriteDocuments: %v", err)
 	}
+	traces[0].kept = true
 
 	if err := db.applyRetention(now); err != nil {
 		t.Fatalf("applyRetention(%v): %v", now, err)
@@ -326,40 +338,33 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("Flush: %v", err)
 	}
 
+	want := 0
 	for i, tc := range traces {
 		docs, derr := db.TraceDocuments(t.Context(), ids[i])
 		_, serr := db.Summary(t.Context(), ids[i])
-		if tc.kept && (derr != nil || serr != nil || len(docs) != 4) {
-			t.Errorf("trace aged %v (%s), within retention of %v: %d documents, errors %v, %v; want it kept", tc.age, ids[i], cfg.Retention, len(docs), derr, serr)
-		}
-		if !tc.kept && (!errors.Is(derr, store.ErrNotFound) || !errors.Is(serr, store.ErrNotFound)) {
-			t.Errorf("trace aged %v (%s), past retention of %v: errors %v, %v; want store.ErrNotFound for documents and summary", tc.age, ids[i], cfg.Retention, derr, serr)
-		}
-	}
-	if _, err := db.TraceDocuments(t.Context(), late[0].TraceID); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("late documents of an expired trace: %v; want store.ErrNotFound", err)
-	}
-	want := 0
-	for _, tc := range traces {
 		if tc.kept {
 			want++
-		}
-	}
-	for _, r := range []store.RangeType{store.ByTraceID, store.ByEvent, store.ByService} {
-		q := store.SummaryQuery{Start: now.Add(-100 * time.Hour), End: now.Add(time.Hour), Range: r}
-		var got []string
-		for h, err := range db.Summaries(t.Context(), q) {
-			if err != nil {
-				t.Fatalf("Summaries: %v", err)
+			if derr != nil || serr != nil || len(docs) == 0 {
+				t.Errorf("trace %s (%s), within retention of %v: %d documents, errors %v, %v; want it kept", tc.name, ids[i], cfg.Retention, len(docs), derr, serr)
 			}
-			got = append(got, h.Summary.ID)
 		}
-		if len(got) != want {
-			t.Errorf("Summaries(range type %d) after retention = %v; want the %d kept traces", r, got, want)
+		if !tc.kept && (!errors.Is(derr, store.ErrNotFound) || !errors.Is(serr, store.ErrNotFound)) {
+			t.Errorf("trace %s (%s), past retention of %v: errors %v, %v; want store.ErrNotFound for documents and summary", tc.name, ids[i], cfg.Retention, derr, serr)
 		}
 	}
-	for _, p := range []byte{prefixSummary, prefixEvent, prefixDirty} {
-		if got, wantKeys := countKeys(t, db, p), map[byte]int{prefixSummary: want, prefixEvent: want}[p]; got != wantKeys {
+	q := store.SummaryQuery{Start: now.Add(-100 * time.Hour), End: now.Add(time.Hour), Range: store.ByEvent}
+	var got []string
+	for h, err := range db.Summaries(t.Context(), q) {
+		if err != nil {
+			t.Fatalf("Summaries: %v", err)
+		}
+		got = append(got, h.Summary.ID)
+	}
+	if len(got) != 3 { // the kept traces whose events fall in that window
+		t.Errorf("Summaries(ByEvent) after retention = %v; want the 3 kept traces with events in range", got)
+	}
+	for p, wantKeys := range map[byte]int{prefixSummary: want, prefixEvent: want, prefixWritten: want, prefixDirty: 0} {
+		if got := countKeys(t, db, p); got != wantKeys {
 			t.Errorf("after retention: %d keys with prefix %q; want %d", got, p, wantKeys)
 		}
 	}

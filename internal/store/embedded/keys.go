@@ -14,6 +14,7 @@ const (
 	prefixDirty   = 'x' // x | trace(16) | seq(8)                    → uvarint(documents written)
 	prefixSummary = 's' // s | trace(16)                             → version(1) | summary JSON
 	prefixEvent   = 'e' // e | last activity µs(8) | trace(16)       → empty
+	prefixWritten = 'w' // w | summary write time s(4) | trace(16)  → empty
 	prefixMeta    = 'm' // m | name                                  → value
 )
 
@@ -62,6 +63,12 @@ func summaryKey(tid segment.TraceID) []byte { return tracePrefix(prefixSummary, 
 
 func eventKey(micros uint64, tid segment.TraceID) []byte {
 	k := binary.BigEndian.AppendUint64([]byte{prefixEvent}, micros)
+	t := tid.Bytes()
+	return append(k, t[:]...)
+}
+
+func writtenKey(sec uint32, tid segment.TraceID) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{prefixWritten}, sec)
 	t := tid.Bytes()
 	return append(k, t[:]...)
 }

@@ -196,7 +196,7 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 }
 
 func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) (fromCache bool, err error) {
-	old, err := db.summary(tid)
+	old, oldWritten, err := db.storedSummary(tid)
 	hadOld := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, err
@@ -213,7 +213,18 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 	}
 	t := segment.Assemble(tid, docs)
 	s := summary.Compute(t, old.Revision+int(added))
-	if err := b.Set(summaryKey(tid), encodeSummary(s), nil); err != nil {
+	written := uint32(max(0, db.now().Unix()))
+	if err := b.Set(summaryKey(tid), encodeSummaryValue(s, written), nil); err != nil {
+		return fromCache, err
+	}
+	// The write-time index: retention removes traces nobody wrote to for
+	// the retention period, whatever their trace ids or timestamps say.
+	if hadOld && oldWritten != written {
+		if err := b.Delete(writtenKey(oldWritten, tid), nil); err != nil {
+			return fromCache, err
+		}
+	}
+	if err := b.Set(writtenKey(written, tid), nil, nil); err != nil {
 		return fromCache, err
 	}
 	newAct := toMicros(lastActivity(s))
@@ -249,15 +260,22 @@ func (db *DB) Summary(ctx context.Context, id segment.TraceID) (summary.Summary,
 }
 
 func (db *DB) summary(id segment.TraceID) (summary.Summary, error) {
+	s, _, err := db.storedSummary(id)
+	return s, err
+}
+
+// storedSummary returns the trace's summary and when it was written.
+func (db *DB) storedSummary(id segment.TraceID) (summary.Summary, uint32, error) {
 	v, closer, err := db.pdb.Get(summaryKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return summary.Summary{}, store.ErrNotFound
+		return summary.Summary{}, 0, store.ErrNotFound
 	}
 	if err != nil {
-		return summary.Summary{}, fmt.Errorf("get summary %s: %w", id, err)
+		return summary.Summary{}, 0, fmt.Errorf("get summary %s: %w", id, err)
 	}
 	defer closer.Close()
-	return decodeSummary(id, v)
+	s, err := decodeSummary(id, v)
+	return s, summaryWritten(v), err
 }
 
 // decodeSummary reads a summary value of any version written so far.
@@ -395,28 +413,70 @@ func (db *DB) retentionLoop() {
 	}
 }
 
-// applyRetention deletes every trace whose trace-id epoch is older than the
-// retention period, with range deletions (cheap in an LSM).
+// applyRetention deletes every trace whose summary was last written
+// (by the server's clock) before the retention period: a trace nobody has
+// written to for that long. Trace-id epochs and segment times are the
+// producers' and may be anything (random W3C-derived epochs, imported old
+// traces), so they decide nothing here.
 func (db *DB) applyRetention(now time.Time) error {
+	// Pending writes first, so that a late document refreshes its trace's
+	// write time instead of being deleted with it.
+	if err := db.summarizeAll(context.Background()); err != nil {
+		return fmt.Errorf("summarize before retention: %w", err)
+	}
 	// Not during a summarizer pass: one that read an expired trace's
 	// documents before the deletion would write its summary back after it.
 	db.sumMu.Lock()
 	defer db.sumMu.Unlock()
-	cutoff := now.Add(-db.cfg.Retention)
-	epoch := uint32(max(0, cutoff.Unix()))
+	cutoff := uint32(max(0, now.Add(-db.cfg.Retention).Unix()))
+	lo := []byte{prefixWritten}
+	hi := binary.BigEndian.AppendUint32([]byte{prefixWritten}, cutoff)
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return fmt.Errorf("iterate write times: %w", err)
+	}
+	var expired [][]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		expired = append(expired, copyBytes(it.Key()))
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return fmt.Errorf("iterate write times: %w", err)
+	}
+	const perBatch = 1000
+	for len(expired) > 0 {
+		n := min(perBatch, len(expired))
+		if err := db.deleteTraces(expired[:n]); err != nil {
+			return err
+		}
+		expired = expired[n:]
+	}
+	return nil
+}
+
+// deleteTraces removes the traces of the given write-time keys: documents,
+// markers and summary, with their event and write-time entries.
+func (db *DB) deleteTraces(writtenKeys [][]byte) error {
 	b := db.pdb.NewBatch()
 	defer b.Close()
-	for _, p := range []byte{prefixDoc, prefixSummary, prefixDirty} {
-		lo := []byte{p}
-		hi := binary.BigEndian.AppendUint32([]byte{p}, epoch)
-		if err := b.DeleteRange(lo, hi, nil); err != nil {
+	for _, wk := range writtenKeys {
+		tid := traceFromKey(wk, 5)
+		if s, err := db.summary(tid); err == nil {
+			if err := b.Delete(eventKey(toMicros(lastActivity(s)), tid), nil); err != nil {
+				return err
+			}
+		}
+		for _, p := range []byte{prefixDoc, prefixDirty} {
+			tp := tracePrefix(p, tid)
+			if err := b.DeleteRange(tp, prefixEnd(tp), nil); err != nil {
+				return err
+			}
+		}
+		if err := errors.Join(b.Delete(summaryKey(tid), nil), b.Delete(wk, nil)); err != nil {
 			return err
 		}
 	}
-	// The event index is ordered by activity time, which is close to (and
-	// never much before) the trace-id epoch.
-	if err := b.DeleteRange([]byte{prefixEvent}, microsBound(toMicros(float64(cutoff.Unix()))), nil); err != nil {
-		return err
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("delete %d expired traces: %w", len(writtenKeys), err)
 	}
-	return b.Commit(pebble.Sync)
+	return nil
 }
