@@ -69,7 +69,7 @@ flags:
 		return err
 	}
 	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile, stderr)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 // startCPUProfile profiles the process until the returned func is called.
-func startCPUProfile(path string) (func(), error) {
+func startCPUProfile(path string, stderr io.Writer) (func(), error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create cpu profile: %w", err)
@@ -101,7 +101,7 @@ func startCPUProfile(path string) (func(), error) {
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "thaw: write cpu profile:", err)
+			fmt.Fprintln(stderr, "thaw: write cpu profile:", err)
 		}
 	}, nil
 }

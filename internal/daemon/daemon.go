@@ -175,7 +175,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
 	}
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A slow or stalled upload must not hold shutdown or a connection
+		// for ever: 5 MiB at a modest 100 KiB/s fits in a minute.
+		ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn),
+	}
 	s.wg.Go(func() {
 		if err := s.http.Serve(s.hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serve http", "err", err)

@@ -107,6 +107,10 @@ type Pipeline struct {
 	startMu  sync.Mutex
 	started  bool
 	stopOnce sync.Once
+
+	logMu      sync.Mutex
+	lastLog    time.Time
+	suppressed int
 }
 
 // New returns a pipeline writing to w. It starts nothing.
@@ -289,7 +293,11 @@ func (p *Pipeline) write(batch []item, docs []segment.Document, size int) {
 	p.metrics.queueDocs.Sub(float64(len(docs)))
 	if err != nil {
 		p.metrics.storeErrors.Inc()
-		p.log.Error("write batch", "documents", len(docs), "err", err)
+		// Waiting callers get the error; only fire-and-forget documents
+		// (UDP) have nobody else to report it to.
+		if p.hasFireAndForget(batch) {
+			p.logStoreError(len(docs), err)
+		}
 	} else {
 		p.metrics.stored.Add(float64(len(docs)))
 	}
@@ -307,4 +315,26 @@ func (p *Pipeline) finish(it item, err error) {
 	if it.done != nil {
 		it.done <- err
 	}
+}
+
+func (p *Pipeline) hasFireAndForget(batch []item) bool {
+	for _, it := range batch {
+		if it.done == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// logStoreError logs a failed write at most once a second, with how many
+// failures it did not log, so a failing disk cannot flood the log.
+func (p *Pipeline) logStoreError(docs int, err error) {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	if time.Since(p.lastLog) < time.Second {
+		p.suppressed++
+		return
+	}
+	p.log.Error("write batch; documents from UDP are lost", "documents", docs, "err", err, "suppressed_since_last", p.suppressed)
+	p.lastLog, p.suppressed = time.Now(), 0
 }

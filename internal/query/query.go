@@ -90,8 +90,14 @@ func (s *Service) BatchGetTraces(ctx context.Context, in xrayapi.BatchGetTracesI
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
-			return nil, err
+			// One trace that cannot be read must not fail the others.
+			s.log.Warn("read trace", "trace_id", id, "err", err)
+			out.UnprocessedTraceIDs = append(out.UnprocessedTraceIDs, raw)
+			continue
 		}
 		out.Traces = append(out.Traces, *tr)
 	}

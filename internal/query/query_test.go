@@ -212,8 +212,11 @@ func TestBatchGetTracesStoreError(t *testing.T) {
 	s := newService(t, query.DefaultConfig(), fakeReader{traceDocuments: func(context.Context, segment.TraceID) ([]segment.Document, error) {
 		return nil, errDisk
 	}})
-	if _, err := s.BatchGetTraces(t.Context(), xrayapi.BatchGetTracesInput{TraceIDs: []string{traceID(1)}}); !errors.Is(err, errDisk) {
-		t.Errorf("BatchGetTraces with a failing store = %v, want %v", err, errDisk)
+	// A trace the store cannot read is reported unprocessed; it does not
+	// fail the other ids of the call.
+	out, err := s.BatchGetTraces(t.Context(), xrayapi.BatchGetTracesInput{TraceIDs: []string{traceID(1)}})
+	if err != nil || len(out.Traces) != 0 || len(out.UnprocessedTraceIDs) != 1 || out.UnprocessedTraceIDs[0] != traceID(1) {
+		t.Errorf("BatchGetTraces with a store failing with %v = %+v, %v; want %s in UnprocessedTraceIds", errDisk, out, err, traceID(1))
 	}
 }
 

@@ -38,7 +38,8 @@ func toAPIError(err error) *Error {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Type: "InvalidRequestException",
+		// 400, not 413: X-Ray clients know InvalidRequestException as a 400.
+		return &Error{Status: http.StatusBadRequest, Type: "InvalidRequestException",
 			Message: fmt.Sprintf("request body exceeds the %d-byte limit; send fewer documents per call", mbe.Limit)}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

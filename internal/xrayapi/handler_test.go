@@ -218,7 +218,7 @@ func TestErrors(t *testing.T) {
 		{"bad timestamp", xrayapi.DefaultConfig(), fakes{}, "/TraceSummaries", `{"StartTime":"yesterday","EndTime":1}`,
 			400, "InvalidRequestException", `timestamp "yesterday" is neither epoch seconds nor ISO-8601`},
 		{"body over the limit", xrayapi.Config{MaxRequestBytes: 100}, fakes{}, "/TraceSegments", `{"TraceSegmentDocuments":["` + strings.Repeat("x", 100) + `"]}`,
-			413, "InvalidRequestException", "request body exceeds the 100-byte limit; send fewer documents per call"},
+			400, "InvalidRequestException", "request body exceeds the 100-byte limit; send fewer documents per call"},
 		{"overloaded", xrayapi.DefaultConfig(), putErr(fmt.Errorf("store 1 documents: %w", throttled{})), "/TraceSegments", oneDoc,
 			429, "ThrottledException", "queue full; retry later"},
 		{"store failure", xrayapi.DefaultConfig(), putErr(errors.New("disk full")), "/TraceSegments", oneDoc,

@@ -368,9 +368,12 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error("pebble", "msg", fmt.Sprintf(format, args...))
 }
 
+// Fatalf reports an invariant Pebble found broken; Pebble does not expect
+// it to return. A panic, unlike os.Exit, still runs deferred cleanup.
 func (l pebbleLogger) Fatalf(format string, args ...any) {
-	l.log.Error("pebble fatal", "msg", fmt.Sprintf(format, args...))
-	os.Exit(1)
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error("pebble fatal", "msg", msg)
+	panic("pebble: " + msg)
 }
 
 func copyBytes(b []byte) []byte { return bytes.Clone(b) }
