@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/thawtrace/thaw/internal/segment"
 )
@@ -40,15 +41,24 @@ type Sampler interface {
 type Config struct {
 	// MaxRequestBytes bounds a request body.
 	MaxRequestBytes int64
+	// MaxInflightBytes bounds the PutTraceSegments bodies being read and
+	// decoded at once, so memory stays bounded whatever the number of
+	// senders; past it, calls are answered 429 ThrottledException, which
+	// SDKs and the X-Ray daemon retry.
+	MaxInflightBytes int64
 }
 
-// DefaultConfig returns the defaults: 5 MiB request bodies.
-func DefaultConfig() Config { return Config{MaxRequestBytes: 5 << 20} }
+// DefaultConfig returns the defaults: 5 MiB request bodies, 64 MiB of
+// PutTraceSegments bodies in flight.
+func DefaultConfig() Config { return Config{MaxRequestBytes: 5 << 20, MaxInflightBytes: 64 << 20} }
 
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	if c.MaxRequestBytes <= 0 {
 		return errors.New("xrayapi: request body limit must be positive")
+	}
+	if c.MaxInflightBytes < c.MaxRequestBytes {
+		return errors.New("xrayapi: the in-flight byte budget must hold at least one request body")
 	}
 	return nil
 }
@@ -61,6 +71,8 @@ type Handler struct {
 	s   Sampler
 	log *slog.Logger
 	mux *http.ServeMux
+
+	inflight atomic.Int64 // PutTraceSegments body bytes reserved
 }
 
 // NewHandler returns the X-Ray API handler. Routes are POST-only, with the
@@ -197,6 +209,19 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (h *Handler) putTraceSegments(w http.ResponseWriter, r *http.Request) {
+	// Reserve the body's size (the limit when it is not declared) before
+	// reading it.
+	reserve := h.cfg.MaxRequestBytes
+	if r.ContentLength > 0 && r.ContentLength < reserve {
+		reserve = r.ContentLength
+	}
+	if h.inflight.Add(reserve) > h.cfg.MaxInflightBytes {
+		h.inflight.Add(-reserve)
+		WriteError(w, &Error{Status: http.StatusTooManyRequests, Type: "ThrottledException",
+			Message: "too many PutTraceSegments bytes in flight; retry shortly"})
+		return
+	}
+	defer h.inflight.Add(-reserve)
 	body, err := h.body(w, r)
 	if err != nil {
 		WriteError(w, err)

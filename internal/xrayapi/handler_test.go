@@ -217,7 +217,7 @@ func TestErrors(t *testing.T) {
 			400, "InvalidRequestException", "member TraceSegmentDocuments: string is not a valid []string"},
 		{"bad timestamp", xrayapi.DefaultConfig(), fakes{}, "/TraceSummaries", `{"StartTime":"yesterday","EndTime":1}`,
 			400, "InvalidRequestException", `timestamp "yesterday" is neither epoch seconds nor ISO-8601`},
-		{"body over the limit", xrayapi.Config{MaxRequestBytes: 100}, fakes{}, "/TraceSegments", `{"TraceSegmentDocuments":["` + strings.Repeat("x", 100) + `"]}`,
+		{"body over the limit", xrayapi.Config{MaxRequestBytes: 100, MaxInflightBytes: 100}, fakes{}, "/TraceSegments", `{"TraceSegmentDocuments":["` + strings.Repeat("x", 100) + `"]}`,
 			400, "InvalidRequestException", "request body exceeds the 100-byte limit; send fewer documents per call"},
 		{"overloaded", xrayapi.DefaultConfig(), putErr(fmt.Errorf("store 1 documents: %w", throttled{})), "/TraceSegments", oneDoc,
 			429, "ThrottledException", "queue full; retry later"},
@@ -452,5 +452,30 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (xrayapi.Config{}).Validate(); err == nil {
 		t.Error("Config{}.Validate() = nil, want an error for a zero body limit")
+	}
+}
+
+// TestPutTraceSegmentsInflightBudget: while bodies worth the whole budget
+// are being handled, another call is throttled rather than read into memory.
+func TestPutTraceSegmentsInflightBudget(t *testing.T) {
+	t.Parallel()
+	body := `{"TraceSegmentDocuments":["{}"]}`
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := newHandler(t, xrayapi.Config{MaxRequestBytes: int64(len(body)), MaxInflightBytes: int64(len(body))}, fakes{in: fakeIngester{
+		put: func(context.Context, [][]byte) ([]*segment.Error, error) {
+			close(entered)
+			<-release
+			return nil, nil
+		},
+	}})
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(t, h, "/TraceSegments", body) }()
+	<-entered
+	if rec := post(t, h, "/TraceSegments", body); rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Amzn-ErrorType") != "ThrottledException" {
+		t.Errorf("second call while the budget is used: status %d, type %q; want 429 ThrottledException", rec.Code, rec.Header().Get("X-Amzn-ErrorType"))
+	}
+	close(release)
+	if rec := <-first; rec.Code != http.StatusOK {
+		t.Errorf("first call: status %d, want 200", rec.Code)
 	}
 }
