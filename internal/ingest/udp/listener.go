@@ -38,6 +38,17 @@ type Config struct {
 	Addr string
 }
 
+// DefaultConfig listens where the X-Ray daemon does: 127.0.0.1:2000.
+func DefaultConfig() Config { return Config{Addr: "127.0.0.1:2000"} }
+
+// Validate reports an address that cannot be listened on.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("udp address %q: %w", c.Addr, err)
+	}
+	return nil
+}
+
 // Listener receives X-Ray daemon datagrams.
 type Listener struct {
 	cfg  Config

@@ -182,3 +182,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	if err := udp.DefaultConfig().Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v, want nil", err)
+	}
+	if err := (udp.Config{Addr: "no-port"}).Validate(); err == nil {
+		t.Error(`Config{Addr: "no-port"}.Validate() = nil, want an error`)
+	}
+}
