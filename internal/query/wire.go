@@ -23,9 +23,9 @@ func toWire(s summary.Summary) xrayapi.TraceSummary {
 		ResourceARNs:           []xrayapi.ResourceARNDetail{},
 		InstanceIDs:            []xrayapi.InstanceIDDetail{},
 		AvailabilityZones:      []xrayapi.AvailabilityZoneDetail{},
-		FaultRootCauses:        []json.RawMessage{},
-		ErrorRootCauses:        []json.RawMessage{},
-		ResponseTimeRootCauses: []json.RawMessage{},
+		FaultRootCauses:        rawCauses(s.FaultRootCauses),
+		ErrorRootCauses:        rawCauses(s.ErrorRootCauses),
+		ResponseTimeRootCauses: rawCauses(s.ResponseTimeRootCauses),
 		Revision:               s.Revision,
 		ColdStart:              s.ColdStart,
 	}
@@ -83,4 +83,18 @@ func serviceID(s summary.ServiceID) xrayapi.ServiceID {
 		names = []string{}
 	}
 	return xrayapi.ServiceID{Name: s.Name, Names: names, AccountID: s.AccountID, Type: s.Type}
+}
+
+// rawCauses encodes root causes for the wire; summary.RootCause carries
+// X-Ray's field names.
+func rawCauses(rcs []summary.RootCause) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(rcs))
+	for _, rc := range rcs {
+		b, err := json.Marshal(rc)
+		if err != nil {
+			continue // plain structs of strings, bools and finite floats
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -87,6 +87,7 @@ func Compute(t *segment.Trace, revision int) Summary {
 		annotation = &c.coldStartAnnotation
 	}
 	s.ColdStart, s.ColdStartSource = coldStart(segs, annotation)
+	s.FaultRootCauses, s.ErrorRootCauses, s.ResponseTimeRootCauses = rootCauses(rootEntity, segs)
 	return s
 }
 

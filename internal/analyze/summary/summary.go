@@ -26,7 +26,11 @@ type Summary struct {
 	InstanceIDs       []string                         `json:"InstanceIds,omitempty"`
 	AvailabilityZones []string                         `json:"AvailabilityZones,omitempty"`
 	EntryPoint        *ServiceID                       `json:"EntryPoint,omitempty"`
-	Revision          int                              `json:"Revision"`
+
+	FaultRootCauses        []RootCause `json:"FaultRootCauses,omitempty"`
+	ErrorRootCauses        []RootCause `json:"ErrorRootCauses,omitempty"`
+	ResponseTimeRootCauses []RootCause `json:"ResponseTimeRootCauses,omitempty"`
+	Revision               int         `json:"Revision"`
 
 	// ColdStart is set when the trace holds a Lambda function invocation
 	// whose cold-start state is known; ColdStartSource says from what

@@ -121,6 +121,16 @@ func encodeSummaryValue(s summary.Summary, written uint32) []byte {
 	for i, u := range s.Users {
 		userRefs[i] = refs.nodeRefs(u.ServiceIDs)
 	}
+	var causeRefs [3][][]int
+	for i, list := range causeLists(&s) {
+		for _, rc := range *list {
+			ids := make([]summary.ServiceID, len(rc.Services))
+			for j, svc := range rc.Services {
+				ids[j] = summary.ServiceID{Name: svc.Name, Names: svc.Names, Type: svc.Type, AccountID: svc.AccountID}
+			}
+			causeRefs[i] = append(causeRefs[i], refs.nodeRefs(ids))
+		}
+	}
 
 	e := encoder{b: make([]byte, 0, 512)}
 	e.b = append(e.b, summaryVersion)
@@ -215,7 +225,94 @@ func encodeSummaryValue(s summary.Summary, written uint32) []byte {
 		e.float(ev.Start)
 		e.float(ev.End)
 	}
+	for i, list := range causeLists(&s) {
+		e.uvarint(uint64(len(*list)))
+		for j, rc := range *list {
+			e.rootCause(rc, causeRefs[i][j])
+		}
+	}
 	return e.b
+}
+
+// causeLists are a summary's three root-cause lists, in encoding order.
+func causeLists(s *summary.Summary) [3]*[]summary.RootCause {
+	return [3]*[]summary.RootCause{&s.FaultRootCauses, &s.ErrorRootCauses, &s.ResponseTimeRootCauses}
+}
+
+// Flag bits of a root-cause entity.
+const (
+	entityRemote = 1 << iota
+	entityCoverage
+)
+
+func (e *encoder) rootCause(rc summary.RootCause, nodes []int) {
+	if rc.ClientImpacting {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+	e.uvarint(uint64(len(rc.Services)))
+	for i, svc := range rc.Services {
+		e.uvarint(uint64(nodes[i]))
+		if svc.Inferred {
+			e.b = append(e.b, 1)
+		} else {
+			e.b = append(e.b, 0)
+		}
+		e.uvarint(uint64(len(svc.EntityPath)))
+		for _, ent := range svc.EntityPath {
+			e.str(ent.Name)
+			var flags byte
+			if ent.Remote {
+				flags |= entityRemote
+			}
+			if ent.Coverage != nil {
+				flags |= entityCoverage
+			}
+			e.b = append(e.b, flags)
+			if ent.Coverage != nil {
+				e.float(*ent.Coverage)
+			}
+			e.uvarint(uint64(len(ent.Exceptions)))
+			for _, x := range ent.Exceptions {
+				e.str(x.Name)
+				e.str(x.Message)
+			}
+		}
+	}
+}
+
+func (d *decoder) rootCause(table []summary.ServiceID) summary.RootCause {
+	rc := summary.RootCause{ClientImpacting: d.byte() == 1}
+	n := d.count()
+	if n > 0 {
+		rc.Services = make([]summary.RootCauseService, n)
+	}
+	for i := range rc.Services {
+		id := d.node(table)
+		svc := summary.RootCauseService{Name: id.Name, Names: id.Names, Type: id.Type, AccountID: id.AccountID, Inferred: d.byte() == 1}
+		if m := d.count(); m > 0 {
+			svc.EntityPath = make([]summary.RootCauseEntity, m)
+		}
+		for j := range svc.EntityPath {
+			ent := summary.RootCauseEntity{Name: d.str()}
+			flags := d.byte()
+			ent.Remote = flags&entityRemote != 0
+			if flags&entityCoverage != 0 {
+				cv := d.float()
+				ent.Coverage = &cv
+			}
+			if k := d.count(); k > 0 {
+				ent.Exceptions = make([]summary.RootCauseException, k)
+				for x := range ent.Exceptions {
+					ent.Exceptions[x] = summary.RootCauseException{Name: d.str(), Message: d.str()}
+				}
+			}
+			svc.EntityPath[j] = ent
+		}
+		rc.Services[i] = svc
+	}
+	return rc
 }
 
 var errShort = errors.New("summary value is truncated")
@@ -391,6 +488,14 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 		s.Events = make([]summary.Event, n)
 		for i := range s.Events {
 			s.Events[i] = summary.Event{Start: d.float(), End: d.float()}
+		}
+	}
+	for _, list := range causeLists(&s) {
+		if n := d.count(); n > 0 {
+			*list = make([]summary.RootCause, n)
+			for i := range *list {
+				(*list)[i] = d.rootCause(table)
+			}
 		}
 	}
 	if d.err == nil && len(d.b) > 0 {

@@ -61,6 +61,17 @@ func codecSamples(t testing.TB) []summary.Summary {
 		ResourceARNs: []string{"arn:a", "arn:b"}, InstanceIDs: []string{"i-1"}, AvailabilityZones: []string{"us-east-1a"},
 		EntryPoint: &odd, Revision: 1 << 40, ColdStart: &cold, ColdStartSource: "annotation",
 		Events: []summary.Event{{Start: 1.5, End: 2.75}, {Start: 2}},
+		FaultRootCauses: []summary.RootCause{{ClientImpacting: true, Services: []summary.RootCauseService{
+			{Name: "api", Names: []string{"api", "api-alias"}, EntityPath: []summary.RootCauseEntity{{Name: "api"}, {Name: "ddb", Remote: true}}},
+			{Name: "users", Names: []string{"users"}, Type: "AWS::DynamoDB::Table", Inferred: true, EntityPath: []summary.RootCauseEntity{
+				{Name: "DynamoDB", Remote: true, Exceptions: []summary.RootCauseException{{Name: "ResourceNotFoundException", Message: "no table"}, {Name: "x"}}},
+			}},
+		}}},
+		ErrorRootCauses: []summary.RootCause{{Services: []summary.RootCauseService{{Name: "legacy"}}}},
+		ResponseTimeRootCauses: []summary.RootCause{{ClientImpacting: true, Services: []summary.RootCauseService{
+			{Name: "fn", Names: []string{"fn"}, Type: "AWS::Lambda::Function", AccountID: "123456789012",
+				EntityPath: []summary.RootCauseEntity{{Name: "fn", Coverage: &num}, {Name: "Invocation", Coverage: new(float64)}}},
+		}}},
 	})
 	out = append(out, summary.Summary{ID: string(codecTrace)}) // the zero summary
 	return out
