@@ -63,7 +63,6 @@ func ptr[T any](v T) *T { return &v }
 func TestGetSamplingTargets(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1700000010, 0)
-	r := &Rules{now: func() time.Time { return now }}
 	defaultTarget := xrayapi.SamplingTargetDocument{
 		RuleName: "Default", FixedRate: 0.05, ReservoirQuota: ptr(1), ReservoirQuotaTTL: ptr(1700000310.0), Interval: ptr(10),
 	}
@@ -94,7 +93,7 @@ func TestGetSamplingTargets(t *testing.T) {
 			in: []xrayapi.SamplingStatisticsDocument{
 				stats("base-scorekeep", "a1b2c3d4e5f60718293a4b5c"),
 				stats("Default", "a1b2c3d4e5f60718293a4b5c"),
-				stats("Default", "a1b2c3d4e5f60718293a4b5d"),
+				stats("Default", "a1b2c3d4e5f60718293a4b5c"),
 			},
 			want: xrayapi.GetSamplingTargetsOutput{
 				SamplingTargetDocuments: []xrayapi.SamplingTargetDocument{defaultTarget},
@@ -107,6 +106,8 @@ func TestGetSamplingTargets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			r := New()
+			r.now = func() time.Time { return now }
 			out, err := r.GetSamplingTargets(t.Context(), xrayapi.GetSamplingTargetsInput{SamplingStatisticsDocuments: tc.in})
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +123,8 @@ func TestGetSamplingTargets(t *testing.T) {
 // shape thaw answers with.
 func TestTargetsWireExample(t *testing.T) {
 	t.Parallel()
-	r := &Rules{now: func() time.Time { return time.Unix(1700000010, 0) }}
+	r := New()
+	r.now = func() time.Time { return time.Unix(1700000010, 0) }
 	out, err := r.GetSamplingTargets(t.Context(), xrayapi.GetSamplingTargetsInput{
 		SamplingStatisticsDocuments: []xrayapi.SamplingStatisticsDocument{stats("Default", "a1b2c3d4e5f60718293a4b5c")},
 	})
