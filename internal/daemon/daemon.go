@@ -24,6 +24,7 @@ import (
 	"github.com/thawtrace/thaw/internal/ingest/udp"
 	"github.com/thawtrace/thaw/internal/query"
 	"github.com/thawtrace/thaw/internal/sampling"
+	"github.com/thawtrace/thaw/internal/store"
 	"github.com/thawtrace/thaw/internal/store/embedded"
 	"github.com/thawtrace/thaw/internal/xrayapi"
 )
@@ -41,10 +42,11 @@ type Config struct {
 	// authentication.
 	Insecure bool
 
-	Store  embedded.Config
-	Ingest ingest.Config
-	Query  query.Config
-	API    xrayapi.Config
+	Store    embedded.Config
+	Ingest   ingest.Config
+	Query    query.Config
+	API      xrayapi.Config
+	Sampling sampling.Config
 }
 
 // DefaultConfig is thaw with no flags: loopback only, port 2000 for UDP and
@@ -57,12 +59,13 @@ func DefaultConfig() Config {
 		Ingest:   ingest.DefaultConfig(),
 		Query:    query.DefaultConfig(),
 		API:      xrayapi.DefaultConfig(),
+		Sampling: sampling.DefaultConfig(),
 	}
 }
 
 // Validate checks every component's config and the listen addresses.
 func (c Config) Validate() error {
-	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate(), c.API.Validate()}
+	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate(), c.Sampling.Validate(), c.API.Validate()}
 	for _, a := range []struct{ name, addr string }{{"udp", c.UDPAddr}, {"http", c.HTTPAddr}} {
 		host, _, err := net.SplitHostPort(a.addr)
 		if err != nil {
@@ -148,8 +151,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err := s.udp.Start(ctx); err != nil {
 		return err
 	}
+	rules, err := sampling.Open(ctx, s.cfg.Sampling, samplingStore{s.db})
+	if err != nil {
+		return fmt.Errorf("load sampling rules: %w", err)
+	}
 	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, s.log.With("component", "query")),
-		sampling.New(), s.log.With("component", "api"))
+		rules, s.log.With("component", "api"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	if s.cfg.Pprof {
@@ -242,4 +249,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// samplingStore keeps the sampling rules in the embedded store.
+type samplingStore struct{ db *embedded.DB }
+
+func (s samplingStore) LoadRules(ctx context.Context) ([]byte, error) {
+	v, err := s.db.LoadSamplingRules(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, sampling.ErrNoRules
+	}
+	return v, err
+}
+
+func (s samplingStore) SaveRules(ctx context.Context, v []byte) error {
+	return s.db.SaveSamplingRules(ctx, v)
 }

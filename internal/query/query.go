@@ -31,16 +31,18 @@ type Config struct {
 	MaxWindow time.Duration
 	// MaxBatchTraces bounds BatchGetTraces' TraceIds (AWS: 5).
 	MaxBatchTraces int
+	// MaxGraphTraces bounds the traces GetServiceGraph reads for one graph.
+	MaxGraphTraces int
 }
 
 // DefaultConfig keeps AWS's limits where clients depend on them.
 func DefaultConfig() Config {
-	return Config{PageSize: 100, MaxWindow: 24 * time.Hour, MaxBatchTraces: 5}
+	return Config{PageSize: 100, MaxWindow: 24 * time.Hour, MaxBatchTraces: 5, MaxGraphTraces: 20_000}
 }
 
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
-	if c.PageSize <= 0 || c.MaxBatchTraces <= 0 || c.MaxWindow <= 0 {
+	if c.PageSize <= 0 || c.MaxBatchTraces <= 0 || c.MaxWindow <= 0 || c.MaxGraphTraces <= 0 {
 		return errors.New("query: page size, batch size and window must be positive")
 	}
 	return nil
@@ -151,15 +153,8 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 		return nil, xrayapi.InvalidRequest("StartTime and EndTime are required")
 	}
 	start, end := float64(*in.StartTime), float64(*in.EndTime)
-	if start < 0 || end > maxEpoch {
-		return nil, xrayapi.InvalidRequest("StartTime %.0f and EndTime %.0f must be epoch seconds between 0 and %.0f", start, end, maxEpoch)
-	}
-	if end < start {
-		return nil, xrayapi.InvalidRequest("EndTime %.3f is before StartTime %.3f", end, start)
-	}
-	// Times are bounded above, so the window fits a time.Duration.
-	if win := time.Duration((end - start) * float64(time.Second)); win > s.cfg.MaxWindow {
-		return nil, xrayapi.InvalidRequest("Time range exceeds the maximum of %s (asked: %s); split the query", s.cfg.MaxWindow, win.Round(time.Second))
+	if err := s.checkWindow(start, end); err != nil {
+		return nil, err
 	}
 	var rt store.RangeType
 	switch in.TimeRangeType {
@@ -279,4 +274,20 @@ func decodeToken(s string) (pageToken, error) {
 		return t, fmt.Errorf("page token version %d", t.V)
 	}
 	return t, nil
+}
+
+// checkWindow validates a query's time range: epoch seconds, in order, and
+// no longer than MaxWindow.
+func (s *Service) checkWindow(start, end float64) error {
+	if start < 0 || end > maxEpoch {
+		return xrayapi.InvalidRequest("StartTime %.0f and EndTime %.0f must be epoch seconds between 0 and %.0f", start, end, maxEpoch)
+	}
+	if end < start {
+		return xrayapi.InvalidRequest("EndTime %.3f is before StartTime %.3f", end, start)
+	}
+	// Times are bounded above, so the window fits a time.Duration.
+	if win := time.Duration((end - start) * float64(time.Second)); win > s.cfg.MaxWindow {
+		return xrayapi.InvalidRequest("Time range exceeds the maximum of %s (asked: %s); split the query", s.cfg.MaxWindow, win.Round(time.Second))
+	}
+	return nil
 }

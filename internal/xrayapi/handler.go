@@ -29,12 +29,18 @@ type Ingester interface {
 type Querier interface {
 	BatchGetTraces(ctx context.Context, in BatchGetTracesInput) (*BatchGetTracesOutput, error)
 	GetTraceSummaries(ctx context.Context, in GetTraceSummariesInput) (*GetTraceSummariesOutput, error)
+	GetServiceGraph(ctx context.Context, in GetServiceGraphInput) (*GetServiceGraphOutput, error)
+	GetTraceGraph(ctx context.Context, in GetTraceGraphInput) (*GetTraceGraphOutput, error)
 }
 
 // Sampler answers the sampling API that SDKs poll through the daemon port.
 type Sampler interface {
 	GetSamplingRules(ctx context.Context) (*GetSamplingRulesOutput, error)
 	GetSamplingTargets(ctx context.Context, in GetSamplingTargetsInput) (*GetSamplingTargetsOutput, error)
+	CreateSamplingRule(ctx context.Context, in CreateSamplingRuleInput) (*CreateSamplingRuleOutput, error)
+	UpdateSamplingRule(ctx context.Context, in UpdateSamplingRuleInput) (*UpdateSamplingRuleOutput, error)
+	DeleteSamplingRule(ctx context.Context, in DeleteSamplingRuleInput) (*DeleteSamplingRuleOutput, error)
+	GetSamplingStatisticSummaries(ctx context.Context, in GetSamplingStatisticSummariesInput) (*GetSamplingStatisticSummariesOutput, error)
 }
 
 // Config configures the handler.
@@ -88,6 +94,12 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 	h.mux.HandleFunc("POST /GetSamplingRules", h.getSamplingRules)
 	h.mux.HandleFunc("POST /SamplingTargets", h.getSamplingTargets)
 	h.mux.HandleFunc("POST /TelemetryRecords", h.putTelemetryRecords)
+	h.mux.HandleFunc("POST /ServiceGraph", serve(h, q.GetServiceGraph))
+	h.mux.HandleFunc("POST /TraceGraph", serve(h, q.GetTraceGraph))
+	h.mux.HandleFunc("POST /CreateSamplingRule", serve(h, s.CreateSamplingRule))
+	h.mux.HandleFunc("POST /UpdateSamplingRule", serve(h, s.UpdateSamplingRule))
+	h.mux.HandleFunc("POST /DeleteSamplingRule", serve(h, s.DeleteSamplingRule))
+	h.mux.HandleFunc("POST /SamplingStatisticSummaries", serve(h, s.GetSamplingStatisticSummaries))
 	for path, op := range notImplemented {
 		h.mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, InvalidRequest("%s is not implemented by thaw yet; docs/api.md lists what is", op))
@@ -99,13 +111,7 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 // notImplemented lists the X-Ray operations thaw does not serve yet, so that
 // they get a clear error naming them instead of a 404 page.
 var notImplemented = map[string]string{
-	"/ServiceGraph":                  "GetServiceGraph",
-	"/TraceGraph":                    "GetTraceGraph",
 	"/TimeSeriesServiceStatistics":   "GetTimeSeriesServiceStatistics",
-	"/SamplingStatisticSummaries":    "GetSamplingStatisticSummaries",
-	"/CreateSamplingRule":            "CreateSamplingRule",
-	"/UpdateSamplingRule":            "UpdateSamplingRule",
-	"/DeleteSamplingRule":            "DeleteSamplingRule",
 	"/Groups":                        "GetGroups",
 	"/GetGroup":                      "GetGroup",
 	"/CreateGroup":                   "CreateGroup",
@@ -317,4 +323,22 @@ func (h *Handler) putTelemetryRecords(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Debug("telemetry records", "count", len(in.TelemetryRecords))
 	writeJSON(w, struct{}{})
+}
+
+// serve adapts an operation (a JSON request in, a JSON answer out) to a
+// handler.
+func serve[In, Out any](h *Handler, op func(context.Context, In) (*Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if err := h.decode(w, r, &in); err != nil {
+			WriteError(w, err)
+			return
+		}
+		out, err := op(r.Context(), in)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		writeJSON(w, out)
+	}
 }

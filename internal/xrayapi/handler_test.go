@@ -31,6 +31,7 @@ func (f fakeIngester) PutDocuments(ctx context.Context, raws [][]byte) ([]*segme
 type fakeQuerier struct {
 	batchGetTraces    func(ctx context.Context, in xrayapi.BatchGetTracesInput) (*xrayapi.BatchGetTracesOutput, error)
 	getTraceSummaries func(ctx context.Context, in xrayapi.GetTraceSummariesInput) (*xrayapi.GetTraceSummariesOutput, error)
+	getServiceGraph   func(ctx context.Context, in xrayapi.GetServiceGraphInput) (*xrayapi.GetServiceGraphOutput, error)
 }
 
 func (f fakeQuerier) BatchGetTraces(ctx context.Context, in xrayapi.BatchGetTracesInput) (*xrayapi.BatchGetTracesOutput, error) {
@@ -41,9 +42,33 @@ func (f fakeQuerier) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceS
 	return f.getTraceSummaries(ctx, in)
 }
 
+func (f fakeQuerier) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGraphInput) (*xrayapi.GetServiceGraphOutput, error) {
+	return f.getServiceGraph(ctx, in)
+}
+
+func (f fakeQuerier) GetTraceGraph(context.Context, xrayapi.GetTraceGraphInput) (*xrayapi.GetTraceGraphOutput, error) {
+	return nil, errors.New("fakeQuerier: GetTraceGraph is not used by these tests")
+}
+
 type fakeSampler struct {
 	rules   func(ctx context.Context) (*xrayapi.GetSamplingRulesOutput, error)
 	targets func(ctx context.Context, in xrayapi.GetSamplingTargetsInput) (*xrayapi.GetSamplingTargetsOutput, error)
+}
+
+func (f fakeSampler) CreateSamplingRule(context.Context, xrayapi.CreateSamplingRuleInput) (*xrayapi.CreateSamplingRuleOutput, error) {
+	return nil, errors.New("fakeSampler: CreateSamplingRule is not used by these tests")
+}
+
+func (f fakeSampler) UpdateSamplingRule(context.Context, xrayapi.UpdateSamplingRuleInput) (*xrayapi.UpdateSamplingRuleOutput, error) {
+	return nil, errors.New("fakeSampler: UpdateSamplingRule is not used by these tests")
+}
+
+func (f fakeSampler) DeleteSamplingRule(context.Context, xrayapi.DeleteSamplingRuleInput) (*xrayapi.DeleteSamplingRuleOutput, error) {
+	return nil, errors.New("fakeSampler: DeleteSamplingRule is not used by these tests")
+}
+
+func (f fakeSampler) GetSamplingStatisticSummaries(context.Context, xrayapi.GetSamplingStatisticSummariesInput) (*xrayapi.GetSamplingStatisticSummariesOutput, error) {
+	return nil, errors.New("fakeSampler: GetSamplingStatisticSummaries is not used by these tests")
 }
 
 func (f fakeSampler) GetSamplingRules(ctx context.Context) (*xrayapi.GetSamplingRulesOutput, error) {
@@ -231,8 +256,8 @@ func TestErrors(t *testing.T) {
 			}}},
 			"/Traces", `{"TraceIds":["a","b","c","d","e","f"]}`,
 			400, "InvalidRequestException", "Exceeding maximum query size: 5"},
-		{"not implemented", xrayapi.DefaultConfig(), fakes{}, "/ServiceGraph", `{"StartTime":1,"EndTime":2}`,
-			400, "InvalidRequestException", "GetServiceGraph is not implemented"},
+		{"not implemented", xrayapi.DefaultConfig(), fakes{}, "/Groups", `{}`,
+			400, "InvalidRequestException", "GetGroups is not implemented"},
 		{"not implemented, empty body", xrayapi.DefaultConfig(), fakes{}, "/EncryptionConfig", ``,
 			400, "InvalidRequestException", "GetEncryptionConfig is not implemented"},
 	} {
@@ -433,7 +458,7 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/TraceSegments", true},
 		{"POST", "/Traces", true},
 		{"POST", "/SamplingTargets", true},
-		{"POST", "/ServiceGraph", true}, // answered, with "not implemented"
+		{"POST", "/Groups", true}, // answered, with "not implemented"
 		{"GET", "/", false},
 		{"POST", "/NoSuchOperation", false},
 		{"GET", "/metrics", false},

@@ -1,0 +1,123 @@
+package e2etest
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestGraphAndSamplingWithAWSCLI drives the service and trace graphs and
+// central sampling rules with AWS CLI v2: get-service-graph,
+// get-trace-graph, create-sampling-rule and get-sampling-rules, with the
+// rule surviving a restart.
+func TestGraphAndSamplingWithAWSCLI(t *testing.T) {
+	requireAWSCLI(t)
+	dir := t.TempDir()
+	th := startThaw(t, dir)
+	cli := newAWSCLI(t, th.URL)
+
+	now := time.Now()
+	traceID, fnID := newTraceID(now), newID()
+	fn := segmentDoc(traceID, fnID, "register", now.Add(-400*time.Millisecond), 300*time.Millisecond, map[string]any{
+		"origin": "AWS::Lambda::Function",
+		"subsegments": []any{map[string]any{
+			"id": newID(), "name": "DynamoDB", "namespace": "aws",
+			"start_time": epoch(now.Add(-350 * time.Millisecond)), "end_time": epoch(now.Add(-300 * time.Millisecond)),
+			"aws": map[string]any{"operation": "PutItem", "table_name": "users"},
+		}},
+	})
+	if un, err := th.API().PutTraceSegments(t.Context(), []string{fn}); err != nil || len(un) != 0 {
+		t.Fatalf("PutTraceSegments = %v, %v", un, err)
+	}
+	req := summariesRequest{StartTime: float64(now.Add(-time.Minute).Unix()), EndTime: float64(now.Add(time.Minute).Unix()), TimeRangeType: "Event"}
+	waitForSummaries(t, th.API(), req, func(sums []traceSummary) error {
+		if len(sums) != 1 {
+			return fmt.Errorf("%d summaries, want 1", len(sums))
+		}
+		return nil
+	})
+
+	start, end := strconv.FormatInt(now.Add(-time.Minute).Unix(), 10), strconv.FormatInt(now.Add(time.Minute).Unix(), 10)
+	serviceGraph := &cliCall{name: "get-service-graph", args: []string{"get-service-graph", "--start-time", start, "--end-time", end}}
+	traceGraph := &cliCall{name: "get-trace-graph", args: []string{"get-trace-graph", "--trace-ids", traceID}}
+	create := &cliCall{name: "create-sampling-rule", args: []string{"create-sampling-rule", "--sampling-rule",
+		`{"RuleName":"checkout","ResourceARN":"*","Priority":100,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"POST","URLPath":"/checkout","Version":1}`}}
+	cli.runAll([]*cliCall{serviceGraph, traceGraph, create})
+
+	type service struct {
+		ReferenceId int
+		Name        string
+		Type        string
+		Edges       []struct{ ReferenceId int }
+	}
+	// graphOf renders a graph as "name (type) -> callee" lines.
+	graphOf := func(call *cliCall) map[string][]string {
+		t.Helper()
+		var out struct{ Services []service }
+		if err := decodeCLI(call, &out); err != nil {
+			t.Fatal(err)
+		}
+		byRef := map[int]service{}
+		for _, s := range out.Services {
+			byRef[s.ReferenceId] = s
+		}
+		g := map[string][]string{}
+		for _, s := range out.Services {
+			key := s.Name + " (" + s.Type + ")"
+			g[key] = []string{}
+			for _, e := range s.Edges {
+				callee := byRef[e.ReferenceId]
+				g[key] = append(g[key], callee.Name+" ("+callee.Type+")")
+			}
+		}
+		return g
+	}
+	want := map[string][]string{
+		"register (client)":                {"register (AWS::Lambda::Function)"},
+		"register (AWS::Lambda::Function)": {"users (AWS::DynamoDB::Table)"},
+		"users (AWS::DynamoDB::Table)":     {},
+	}
+	for _, call := range []*cliCall{serviceGraph, traceGraph} {
+		if got := graphOf(call); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want %v", call.name, got, want)
+		}
+	}
+
+	var created struct {
+		SamplingRuleRecord struct {
+			SamplingRule struct{ RuleName, RuleARN string }
+		}
+	}
+	if err := decodeCLI(create, &created); err != nil {
+		t.Fatal(err)
+	}
+	if r := created.SamplingRuleRecord.SamplingRule; r.RuleName != "checkout" || r.RuleARN == "" {
+		t.Errorf("create-sampling-rule = %+v, want the checkout rule with an ARN", r)
+	}
+
+	// The rule is kept across a restart, ahead of Default by priority.
+	th.Interrupt()
+	th = startThaw(t, dir)
+	cli = newAWSCLI(t, th.URL)
+	rules := &cliCall{name: "get-sampling-rules", args: []string{"get-sampling-rules"}}
+	cli.runAll([]*cliCall{rules})
+	var got struct {
+		SamplingRuleRecords []struct {
+			SamplingRule struct {
+				RuleName string
+				Priority int
+			}
+		}
+	}
+	if err := decodeCLI(rules, &got); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range got.SamplingRuleRecords {
+		names = append(names, r.SamplingRule.RuleName)
+	}
+	if fmt.Sprint(names) != "[checkout Default]" {
+		t.Errorf("get-sampling-rules after a restart = %v, want [checkout Default]", names)
+	}
+}

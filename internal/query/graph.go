@@ -1,0 +1,111 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/thawtrace/thaw/internal/analyze/graph"
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// GetTraceGraph answers the service graph of the given traces (§4.4.5).
+func (s *Service) GetTraceGraph(ctx context.Context, in xrayapi.GetTraceGraphInput) (*xrayapi.GetTraceGraphOutput, error) {
+	if in.NextToken != "" {
+		return nil, xrayapi.InvalidRequest("NextToken is currently not supported")
+	}
+	if len(in.TraceIDs) == 0 {
+		return nil, xrayapi.InvalidRequest("TraceIds is required and must hold at least one trace id")
+	}
+	if len(in.TraceIDs) > s.cfg.MaxBatchTraces {
+		return nil, xrayapi.InvalidRequest("Exceeding maximum query size: %d", s.cfg.MaxBatchTraces)
+	}
+	var g graph.Graph
+	for _, raw := range in.TraceIDs {
+		id, err := segment.ParseTraceID(raw)
+		if err != nil {
+			return nil, xrayapi.InvalidRequest("TraceIds: %q is not a trace id", raw)
+		}
+		if err := s.addTrace(ctx, &g, id); err != nil {
+			return nil, err
+		}
+	}
+	services, err := wireServices(g.Services())
+	if err != nil {
+		return nil, err
+	}
+	return &xrayapi.GetTraceGraphOutput{Services: services}, nil
+}
+
+// GetServiceGraph answers the service graph of the traces with activity in
+// a time range (§4.5.1), built from those traces. It reads every trace in
+// the range, so it refuses ranges holding more than MaxGraphTraces rather
+// than answer a partial graph.
+func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGraphInput) (*xrayapi.GetServiceGraphOutput, error) {
+	if in.StartTime == nil || in.EndTime == nil {
+		return nil, xrayapi.InvalidRequest("StartTime and EndTime are required")
+	}
+	start, end := float64(*in.StartTime), float64(*in.EndTime)
+	if err := s.checkWindow(start, end); err != nil {
+		return nil, err
+	}
+	if (in.GroupName != "" && in.GroupName != "Default") || in.GroupARN != "" {
+		return nil, xrayapi.InvalidRequest("groups are not supported by this thaw yet (asked: %q); omit GroupName for the whole graph", in.GroupName+in.GroupARN)
+	}
+	if in.NextToken != "" {
+		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers the whole graph in one page")
+	}
+	var g graph.Graph
+	n := 0
+	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: store.ByEvent}
+	for hit, err := range s.r.Summaries(ctx, q) {
+		if err != nil {
+			return nil, fmt.Errorf("scan summaries: %w", err)
+		}
+		if n++; n > s.cfg.MaxGraphTraces {
+			return nil, xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw builds a graph from on demand; narrow the range", s.cfg.MaxGraphTraces)
+		}
+		id, err := segment.ParseTraceID(hit.Summary.ID)
+		if err != nil {
+			continue
+		}
+		if err := s.addTrace(ctx, &g, id); err != nil {
+			return nil, err
+		}
+	}
+	services, err := wireServices(g.Services())
+	if err != nil {
+		return nil, err
+	}
+	return &xrayapi.GetServiceGraphOutput{StartTime: start, EndTime: end, Services: services}, nil
+}
+
+func (s *Service) addTrace(ctx context.Context, g *graph.Graph, id segment.TraceID) error {
+	docs, err := s.r.TraceDocuments(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read trace %s: %w", id, err)
+	}
+	g.AddTrace(segment.Assemble(id, docs))
+	return nil
+}
+
+// wireServices converts graph services to the API's: the two types have
+// the same JSON shape by design (graph's is what a backend aggregates,
+// xrayapi's what the API declares).
+func wireServices(services []graph.Service) ([]xrayapi.Service, error) {
+	b, err := json.Marshal(services)
+	if err != nil {
+		return nil, fmt.Errorf("encode service graph: %w", err)
+	}
+	out := []xrayapi.Service{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("decode service graph: %w", err)
+	}
+	return out, nil
+}
