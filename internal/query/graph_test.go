@@ -1,0 +1,93 @@
+package query_test
+
+import (
+	"context"
+	"iter"
+	"testing"
+
+	"github.com/thawtrace/thaw/internal/query"
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// graphReader serves every trace id as one function calling a DynamoDB
+// table, and hits for the given ids.
+func graphReader(t *testing.T, hits []store.Hit) fakeReader {
+	return fakeReader{
+		traceDocuments: func(_ context.Context, id segment.TraceID) ([]segment.Document, error) {
+			return docsOf(t, `{"trace_id":"`+string(id)+`","id":"a000000000000001","name":"fn","start_time":1700000000.1,"end_time":1700000000.5,
+				"subsegments":[{"id":"a000000000000002","name":"dynamodb","namespace":"aws","start_time":1700000000.2,"end_time":1700000000.3,"aws":{"table_name":"users"}}]}`), nil
+		},
+		summaries: func(context.Context, store.SummaryQuery) iter.Seq2[store.Hit, error] {
+			return func(yield func(store.Hit, error) bool) {
+				for _, h := range hits {
+					if !yield(h, nil) {
+						return
+					}
+				}
+			}
+		},
+	}
+}
+
+func TestGetTraceGraph(t *testing.T) {
+	t.Parallel()
+	s := newService(t, query.DefaultConfig(), graphReader(t, nil))
+	out, err := s.GetTraceGraph(t.Context(), xrayapi.GetTraceGraphInput{TraceIDs: []string{traceID(1), traceID(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int64{}
+	for _, svc := range out.Services {
+		if svc.SummaryStatistics != nil {
+			counts[svc.Name+"/"+svc.Type] = svc.SummaryStatistics.TotalCount
+		}
+	}
+	if counts["fn/"] != 2 || counts["users/AWS::DynamoDB::Table"] != 2 {
+		t.Errorf("node counts = %v, want fn and the users table seen in both traces", counts)
+	}
+	for _, tc := range []struct {
+		name string
+		in   xrayapi.GetTraceGraphInput
+		want string
+	}{
+		{"no ids", xrayapi.GetTraceGraphInput{}, "TraceIds is required"},
+		{"too many", xrayapi.GetTraceGraphInput{TraceIDs: []string{traceID(1), traceID(2), traceID(3), traceID(4), traceID(5), traceID(6)}}, "Exceeding maximum query size: 5"},
+		{"bad id", xrayapi.GetTraceGraphInput{TraceIDs: []string{"nope"}}, `"nope" is not a trace id`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.GetTraceGraph(t.Context(), tc.in)
+			wantInvalidRequest(t, err, tc.want)
+		})
+	}
+}
+
+func TestGetServiceGraph(t *testing.T) {
+	t.Parallel()
+	hits := newHits(3)
+	cfg := query.DefaultConfig()
+	s := newService(t, cfg, graphReader(t, hits))
+	in := xrayapi.GetServiceGraphInput{StartTime: ptr(xrayapi.Time(base - 60)), EndTime: ptr(xrayapi.Time(base + 60))}
+	out, err := s.GetServiceGraph(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range out.Services {
+		if svc.Name == "fn" && svc.Type == "" && (svc.SummaryStatistics == nil || svc.SummaryStatistics.TotalCount != 3) {
+			t.Errorf("fn node statistics = %+v, want the 3 traces in range", svc.SummaryStatistics)
+		}
+	}
+	if out.StartTime != base-60 || out.EndTime != base+60 {
+		t.Errorf("StartTime, EndTime = %v, %v; want the range asked", out.StartTime, out.EndTime)
+	}
+
+	cfg.MaxGraphTraces = 2
+	small := newService(t, cfg, graphReader(t, hits))
+	_, err = small.GetServiceGraph(t.Context(), in)
+	wantInvalidRequest(t, err, "holds more than 2 traces")
+	grouped := in
+	grouped.GroupName = "checkout"
+	_, err = s.GetServiceGraph(t.Context(), grouped)
+	wantInvalidRequest(t, err, "groups are not supported")
+}
