@@ -38,6 +38,7 @@ commands:
   serve     run the collector, store and X-Ray API (UDP and HTTP on 127.0.0.1:2000)
   traces    list recent traces from a running thaw
   trace     show one trace as a waterfall
+  map       show the service graph: each service's requests, latency and error rates
   bench     measure ingest and query speed on this machine
   version   print the version
 
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTraces(ctx, rest, getenv, stdout, stderr)
 	case "trace":
 		return runTrace(ctx, rest, getenv, stdout, stderr)
+	case "map":
+		return runMap(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
 	case "version", "--version":

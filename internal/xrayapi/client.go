@@ -81,6 +81,16 @@ func (c *Client) GetTraceSummaries(ctx context.Context, in GetTraceSummariesInpu
 	return &out, nil
 }
 
+// GetServiceGraph fetches the service graph of a time range (POST
+// /ServiceGraph).
+func (c *Client) GetServiceGraph(ctx context.Context, in GetServiceGraphInput) (*GetServiceGraphOutput, error) {
+	var out GetServiceGraphOutput
+	if err := c.call(ctx, "/ServiceGraph", in, &out); err != nil {
+		return nil, fmt.Errorf("get service graph: %w", err)
+	}
+	return &out, nil
+}
+
 // maxErrorBody bounds how much of an error answer is read: enough for any
 // X-Ray error shape, not a whole HTML page.
 const maxErrorBody = 64 << 10

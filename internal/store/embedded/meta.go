@@ -12,7 +12,21 @@ import (
 )
 
 // Settings keys in the metadata table (m | name).
-var metaSamplingRulesKey = []byte("msampling-rules")
+var (
+	metaSamplingRulesKey = []byte("msampling-rules")
+	metaGroupsKey        = []byte("mgroups")
+)
+
+// LoadGroups returns the groups last saved, as the groups package encoded
+// them, or store.ErrNotFound when none were ever saved.
+func (db *DB) LoadGroups(ctx context.Context) ([]byte, error) {
+	return db.loadMeta(ctx, metaGroupsKey)
+}
+
+// SaveGroups stores the encoded groups durably (synced).
+func (db *DB) SaveGroups(ctx context.Context, v []byte) error {
+	return db.saveMeta(ctx, metaGroupsKey, v)
+}
 
 // LoadSamplingRules returns the sampling rules last saved, as the sampling
 // package encoded them, or store.ErrNotFound when none were ever saved.
