@@ -43,7 +43,25 @@ func TestGraphAndSamplingWithAWSCLI(t *testing.T) {
 	traceGraph := &cliCall{name: "get-trace-graph", args: []string{"get-trace-graph", "--trace-ids", traceID}}
 	create := &cliCall{name: "create-sampling-rule", args: []string{"create-sampling-rule", "--sampling-rule",
 		`{"RuleName":"checkout","ResourceARN":"*","Priority":100,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"POST","URLPath":"/checkout","Version":1}`}}
-	cli.runAll([]*cliCall{serviceGraph, traceGraph, create})
+	series := &cliCall{name: "get-time-series-service-statistics", args: []string{"get-time-series-service-statistics",
+		"--start-time", start, "--end-time", end, "--entity-selector-expression", `service("register")`, "--period", "60"}}
+	cli.runAll([]*cliCall{serviceGraph, traceGraph, create, series})
+
+	var points struct {
+		TimeSeriesServiceStatistics []struct {
+			ServiceSummaryStatistics struct{ TotalCount int }
+		}
+	}
+	if err := decodeCLI(series, &points); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, p := range points.TimeSeriesServiceStatistics {
+		total += p.ServiceSummaryStatistics.TotalCount
+	}
+	if total != 1 {
+		t.Errorf("get-time-series-service-statistics for register = %+v, want the one request in all", points)
+	}
 
 	type service struct {
 		ReferenceId int

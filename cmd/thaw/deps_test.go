@@ -23,7 +23,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "store/embedded", allowed: []string{"segment", "analyze/summary", "store"}, thirdOK: true},
 		{pkg: "ingest", allowed: []string{"segment"}, thirdOK: true},
 		{pkg: "ingest/udp", allowed: []string{"segment", "ingest"}, thirdOK: true},
-		{pkg: "query", allowed: []string{"segment", "analyze/summary", "analyze/graph", "store", "xrayapi"}},
+		{pkg: "query", allowed: []string{"segment", "analyze/summary", "analyze/graph", "filter", "store", "xrayapi"}},
 		{pkg: "analyze/graph", allowed: []string{"segment", "analyze/summary"}},
 		{pkg: "filter"},
 		{pkg: "sampling", allowed: []string{"segment", "xrayapi"}},

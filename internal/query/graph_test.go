@@ -91,3 +91,48 @@ func TestGetServiceGraph(t *testing.T) {
 	_, err = s.GetServiceGraph(t.Context(), grouped)
 	wantInvalidRequest(t, err, "groups are not supported")
 }
+
+func TestGetTimeSeriesServiceStatistics(t *testing.T) {
+	t.Parallel()
+	hits := newHits(3) // events at base+3.25, base+2.25, base+1.25: one 60 s period
+	s := newService(t, query.DefaultConfig(), graphReader(t, hits))
+	in := func(selector string, period int) xrayapi.GetTimeSeriesServiceStatisticsInput {
+		return xrayapi.GetTimeSeriesServiceStatisticsInput{StartTime: ptr(xrayapi.Time(base - 60)), EndTime: ptr(xrayapi.Time(base + 60)),
+			EntitySelectorExpression: selector, Period: ptr(period)}
+	}
+	for _, tc := range []struct {
+		selector string
+		edge     bool
+	}{
+		{`service("fn")`, false},
+		{`id(name: "users", type: "AWS::DynamoDB::Table")`, false},
+		{`edge("fn", "users")`, true},
+	} {
+		out, err := s.GetTimeSeriesServiceStatistics(t.Context(), in(tc.selector, 60))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.selector, err)
+		}
+		if len(out.TimeSeriesServiceStatistics) != 1 {
+			t.Fatalf("%s: %d points, want 1 (all three traces in one period)", tc.selector, len(out.TimeSeriesServiceStatistics))
+		}
+		p := out.TimeSeriesServiceStatistics[0]
+		st := p.ServiceSummaryStatistics
+		if tc.edge {
+			st = p.EdgeSummaryStatistics
+		}
+		if st == nil || st.TotalCount != 3 || int64(p.Timestamp)%60 != 0 {
+			t.Errorf("%s: point %+v, want 3 requests at a period boundary", tc.selector, p)
+		}
+	}
+	for _, tc := range []struct {
+		in   xrayapi.GetTimeSeriesServiceStatisticsInput
+		want string
+	}{
+		{in(`service("fn")`, 90), "Period 90 must be a positive multiple of 60"},
+		{in(``, 60), "EntitySelectorExpression is required"},
+		{in(`service(`, 60), "EntitySelectorExpression: col"},
+	} {
+		_, err := s.GetTimeSeriesServiceStatistics(t.Context(), tc.in)
+		wantInvalidRequest(t, err, tc.want)
+	}
+}

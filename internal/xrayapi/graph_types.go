@@ -91,3 +91,32 @@ type Alias struct {
 	Names []string `json:"Names"`
 	Type  string   `json:"Type"`
 }
+
+// GetTimeSeriesServiceStatisticsInput is the body of POST
+// /TimeSeriesServiceStatistics.
+type GetTimeSeriesServiceStatisticsInput struct {
+	StartTime                *Time  `json:"StartTime"`
+	EndTime                  *Time  `json:"EndTime"`
+	GroupName                string `json:"GroupName,omitempty"`
+	GroupARN                 string `json:"GroupARN,omitempty"`
+	EntitySelectorExpression string `json:"EntitySelectorExpression,omitempty"`
+	Period                   *int   `json:"Period,omitempty"`
+	ForecastStatistics       bool   `json:"ForecastStatistics,omitempty"`
+	NextToken                string `json:"NextToken,omitempty"`
+}
+
+// TimeSeriesServiceStatistics is one period's statistics of a node or edge.
+type TimeSeriesServiceStatistics struct {
+	Timestamp                float64          `json:"Timestamp"`
+	EdgeSummaryStatistics    *Statistics      `json:"EdgeSummaryStatistics,omitempty"`
+	ServiceSummaryStatistics *Statistics      `json:"ServiceSummaryStatistics,omitempty"`
+	ResponseTimeHistogram    []HistogramEntry `json:"ResponseTimeHistogram"`
+}
+
+// GetTimeSeriesServiceStatisticsOutput answers
+// GetTimeSeriesServiceStatistics.
+type GetTimeSeriesServiceStatisticsOutput struct {
+	TimeSeriesServiceStatistics []TimeSeriesServiceStatistics `json:"TimeSeriesServiceStatistics"`
+	ContainsOldGroupVersions    bool                          `json:"ContainsOldGroupVersions"`
+	NextToken                   string                        `json:"NextToken,omitempty"`
+}

@@ -31,6 +31,7 @@ type Querier interface {
 	GetTraceSummaries(ctx context.Context, in GetTraceSummariesInput) (*GetTraceSummariesOutput, error)
 	GetServiceGraph(ctx context.Context, in GetServiceGraphInput) (*GetServiceGraphOutput, error)
 	GetTraceGraph(ctx context.Context, in GetTraceGraphInput) (*GetTraceGraphOutput, error)
+	GetTimeSeriesServiceStatistics(ctx context.Context, in GetTimeSeriesServiceStatisticsInput) (*GetTimeSeriesServiceStatisticsOutput, error)
 }
 
 // Sampler answers the sampling API that SDKs poll through the daemon port.
@@ -96,6 +97,7 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 	h.mux.HandleFunc("POST /TelemetryRecords", h.putTelemetryRecords)
 	h.mux.HandleFunc("POST /ServiceGraph", serve(h, q.GetServiceGraph))
 	h.mux.HandleFunc("POST /TraceGraph", serve(h, q.GetTraceGraph))
+	h.mux.HandleFunc("POST /TimeSeriesServiceStatistics", serve(h, q.GetTimeSeriesServiceStatistics))
 	h.mux.HandleFunc("POST /CreateSamplingRule", serve(h, s.CreateSamplingRule))
 	h.mux.HandleFunc("POST /UpdateSamplingRule", serve(h, s.UpdateSamplingRule))
 	h.mux.HandleFunc("POST /DeleteSamplingRule", serve(h, s.DeleteSamplingRule))
@@ -111,7 +113,6 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 // notImplemented lists the X-Ray operations thaw does not serve yet, so that
 // they get a clear error naming them instead of a 404 page.
 var notImplemented = map[string]string{
-	"/TimeSeriesServiceStatistics":   "GetTimeSeriesServiceStatistics",
 	"/Groups":                        "GetGroups",
 	"/GetGroup":                      "GetGroup",
 	"/CreateGroup":                   "CreateGroup",

@@ -46,6 +46,10 @@ func (f fakeQuerier) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceG
 	return f.getServiceGraph(ctx, in)
 }
 
+func (f fakeQuerier) GetTimeSeriesServiceStatistics(context.Context, xrayapi.GetTimeSeriesServiceStatisticsInput) (*xrayapi.GetTimeSeriesServiceStatisticsOutput, error) {
+	return nil, errors.New("fakeQuerier: GetTimeSeriesServiceStatistics is not used by these tests")
+}
+
 func (f fakeQuerier) GetTraceGraph(context.Context, xrayapi.GetTraceGraphInput) (*xrayapi.GetTraceGraphOutput, error) {
 	return nil, errors.New("fakeQuerier: GetTraceGraph is not used by these tests")
 }

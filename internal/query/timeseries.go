@@ -1,0 +1,159 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/thawtrace/thaw/internal/analyze/graph"
+	"github.com/thawtrace/thaw/internal/filter"
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// GetTimeSeriesServiceStatistics answers a node's or an edge's statistics
+// per period (§4.5.2), from the traces with activity in the range, each
+// counted in the period of its last activity.
+func (s *Service) GetTimeSeriesServiceStatistics(ctx context.Context, in xrayapi.GetTimeSeriesServiceStatisticsInput) (*xrayapi.GetTimeSeriesServiceStatisticsOutput, error) {
+	if in.StartTime == nil || in.EndTime == nil {
+		return nil, xrayapi.InvalidRequest("StartTime and EndTime are required")
+	}
+	start, end := float64(*in.StartTime), float64(*in.EndTime)
+	if err := s.checkWindow(start, end); err != nil {
+		return nil, err
+	}
+	if in.GroupName != "" || in.GroupARN != "" {
+		return nil, xrayapi.InvalidRequest("groups are not supported by this thaw yet; select a service or edge with EntitySelectorExpression")
+	}
+	if in.NextToken != "" {
+		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers every period in one page")
+	}
+	period := 60
+	if in.Period != nil {
+		period = *in.Period
+	}
+	if period <= 0 || period%60 != 0 {
+		return nil, xrayapi.InvalidRequest("Period %d must be a positive multiple of 60 seconds", period)
+	}
+	if in.EntitySelectorExpression == "" {
+		return nil, xrayapi.InvalidRequest("EntitySelectorExpression is required: service(\"name\"), id(name: \"...\", type: \"...\") or edge(\"a\", \"b\")")
+	}
+	sel, err := filter.ParseEntitySelector(in.EntitySelectorExpression)
+	if err != nil {
+		return nil, xrayapi.InvalidRequest("EntitySelectorExpression: %v", err)
+	}
+
+	buckets := map[int64]*graph.Graph{}
+	n := 0
+	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: store.ByEvent}
+	for hit, err := range s.r.Summaries(ctx, q) {
+		if err != nil {
+			return nil, fmt.Errorf("scan summaries: %w", err)
+		}
+		if n++; n > s.cfg.MaxGraphTraces {
+			return nil, xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw aggregates on demand; narrow the range", s.cfg.MaxGraphTraces)
+		}
+		id, err := segment.ParseTraceID(hit.Summary.ID)
+		if err != nil {
+			continue
+		}
+		at := hit.MatchedEventTime
+		b := int64(math.Floor(at/float64(period))) * int64(period)
+		g := buckets[b]
+		if g == nil {
+			g = &graph.Graph{}
+			buckets[b] = g
+		}
+		docs, err := s.r.TraceDocuments(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read trace %s: %w", id, err)
+		}
+		g.AddTrace(segment.Assemble(id, docs))
+	}
+
+	out := &xrayapi.GetTimeSeriesServiceStatisticsOutput{TimeSeriesServiceStatistics: []xrayapi.TimeSeriesServiceStatistics{}}
+	times := make([]int64, 0, len(buckets))
+	for b := range buckets {
+		times = append(times, b)
+	}
+	slices.Sort(times)
+	for _, b := range times {
+		services, err := wireServices(buckets[b].Services())
+		if err != nil {
+			return nil, err
+		}
+		point, ok := selectStatistics(sel, services)
+		if !ok {
+			continue
+		}
+		point.Timestamp = float64(b)
+		out.TimeSeriesServiceStatistics = append(out.TimeSeriesServiceStatistics, point)
+	}
+	return out, nil
+}
+
+// selectStatistics picks the selected node's or edge's statistics out of a
+// graph.
+func selectStatistics(sel filter.Expr, services []xrayapi.Service) (xrayapi.TimeSeriesServiceStatistics, bool) {
+	var p xrayapi.TimeSeriesServiceStatistics
+	switch x := sel.(type) {
+	case *filter.ServiceFunc:
+		for _, s := range services {
+			if s.Type != "client" && matchRef(x.Ref, s) && s.SummaryStatistics != nil {
+				p.ServiceSummaryStatistics = s.SummaryStatistics
+				p.ResponseTimeHistogram = s.ResponseTimeHistogram
+				return p, true
+			}
+		}
+	case *filter.EdgeFunc:
+		byRef := make(map[int]xrayapi.Service, len(services))
+		for _, s := range services {
+			byRef[s.ReferenceID] = s
+		}
+		for _, s := range services {
+			if !matchRef(x.Src, s) {
+				continue
+			}
+			for _, e := range s.Edges {
+				if matchRef(x.Dst, byRef[e.ReferenceID]) && e.SummaryStatistics != nil {
+					p.EdgeSummaryStatistics = e.SummaryStatistics
+					p.ResponseTimeHistogram = e.ResponseTimeHistogram
+					return p, true
+				}
+			}
+		}
+	}
+	return p, false
+}
+
+// matchRef reports whether a graph node is the one a selector names: by
+// name, or by every property id() gives.
+func matchRef(ref *filter.EntityRef, s xrayapi.Service) bool {
+	if ref == nil {
+		return false
+	}
+	if ref.ID == nil {
+		return s.Name == ref.Name
+	}
+	for _, a := range ref.ID.Args {
+		var v string
+		switch a.Key {
+		case "name":
+			v = s.Name
+		case "type":
+			v = s.Type
+		case "account.id":
+			v = s.AccountID
+		}
+		if v != a.Value {
+			return false
+		}
+	}
+	return true
+}
