@@ -3,6 +3,7 @@ package e2etest
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,7 +46,21 @@ func TestGraphAndSamplingWithAWSCLI(t *testing.T) {
 		`{"RuleName":"checkout","ResourceARN":"*","Priority":100,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"POST","URLPath":"/checkout","Version":1}`}}
 	series := &cliCall{name: "get-time-series-service-statistics", args: []string{"get-time-series-service-statistics",
 		"--start-time", start, "--end-time", end, "--entity-selector-expression", `service("register")`, "--period", "60"}}
-	cli.runAll([]*cliCall{serviceGraph, traceGraph, create, series})
+	group := &cliCall{name: "create-group", args: []string{"create-group", "--group-name", "slow-checkout", "--filter-expression", `service("register") AND responsetime > 1`}}
+	badGroup := &cliCall{name: "create-group (bad filter)", args: []string{"create-group", "--group-name", "broken", "--filter-expression", `responsetime >`}}
+	cli.runAll([]*cliCall{serviceGraph, traceGraph, create, series, group, badGroup})
+	var g struct {
+		Group struct{ GroupName, GroupARN, FilterExpression string }
+	}
+	if err := decodeCLI(group, &g); err != nil {
+		t.Fatal(err)
+	}
+	if g.Group.GroupName != "slow-checkout" || g.Group.GroupARN == "" {
+		t.Errorf("create-group = %+v, want slow-checkout with an ARN", g.Group)
+	}
+	if badGroup.res.Err == nil || !strings.Contains(badGroup.res.Stderr, "InvalidRequestException") || !strings.Contains(badGroup.res.Stderr, "col ") {
+		t.Errorf("create-group with a broken filter: err %v, stderr %q; want an InvalidRequestException pointing at the column", badGroup.res.Err, badGroup.res.Stderr)
+	}
 
 	var points struct {
 		TimeSeriesServiceStatistics []struct {
@@ -119,7 +134,19 @@ func TestGraphAndSamplingWithAWSCLI(t *testing.T) {
 	th = startThaw(t, dir)
 	cli = newAWSCLI(t, th.URL)
 	rules := &cliCall{name: "get-sampling-rules", args: []string{"get-sampling-rules"}}
-	cli.runAll([]*cliCall{rules})
+	groupsAfter := &cliCall{name: "get-groups", args: []string{"get-groups"}}
+	cli.runAll([]*cliCall{rules, groupsAfter})
+	var gs struct{ Groups []struct{ GroupName string } }
+	if err := decodeCLI(groupsAfter, &gs); err != nil {
+		t.Fatal(err)
+	}
+	var groupNames []string
+	for _, g := range gs.Groups {
+		groupNames = append(groupNames, g.GroupName)
+	}
+	if fmt.Sprint(groupNames) != "[Default slow-checkout]" {
+		t.Errorf("get-groups after a restart = %v, want [Default slow-checkout]", groupNames)
+	}
 	var got struct {
 		SamplingRuleRecords []struct {
 			SamplingRule struct {

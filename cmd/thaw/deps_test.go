@@ -26,6 +26,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "query", allowed: []string{"segment", "analyze/summary", "analyze/graph", "filter", "store", "xrayapi"}},
 		{pkg: "analyze/graph", allowed: []string{"segment", "analyze/summary"}},
 		{pkg: "filter"},
+		{pkg: "groups", allowed: []string{"filter", "segment", "xrayapi"}},
 		{pkg: "sampling", allowed: []string{"segment", "xrayapi"}},
 	}
 	for _, r := range rules {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/thawtrace/thaw/internal/groups"
 	"github.com/thawtrace/thaw/internal/ingest"
 	"github.com/thawtrace/thaw/internal/ingest/udp"
 	"github.com/thawtrace/thaw/internal/query"
@@ -47,6 +48,7 @@ type Config struct {
 	Query    query.Config
 	API      xrayapi.Config
 	Sampling sampling.Config
+	Groups   groups.Config
 }
 
 // DefaultConfig is thaw with no flags: loopback only, port 2000 for UDP and
@@ -60,12 +62,13 @@ func DefaultConfig() Config {
 		Query:    query.DefaultConfig(),
 		API:      xrayapi.DefaultConfig(),
 		Sampling: sampling.DefaultConfig(),
+		Groups:   groups.DefaultConfig(),
 	}
 }
 
 // Validate checks every component's config and the listen addresses.
 func (c Config) Validate() error {
-	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate(), c.Sampling.Validate(), c.API.Validate()}
+	errs := []error{c.Store.Validate(), c.Ingest.Validate(), c.Query.Validate(), c.Sampling.Validate(), c.Groups.Validate(), c.API.Validate()}
 	for _, a := range []struct{ name, addr string }{{"udp", c.UDPAddr}, {"http", c.HTTPAddr}} {
 		host, _, err := net.SplitHostPort(a.addr)
 		if err != nil {
@@ -155,8 +158,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("load sampling rules: %w", err)
 	}
+	grps, err := groups.Open(ctx, s.cfg.Groups, groupStore{s.db})
+	if err != nil {
+		return fmt.Errorf("load groups: %w", err)
+	}
 	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, s.log.With("component", "query")),
-		rules, s.log.With("component", "api"))
+		rules, grps, s.log.With("component", "api"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	if s.cfg.Pprof {
@@ -264,4 +271,19 @@ func (s samplingStore) LoadRules(ctx context.Context) ([]byte, error) {
 
 func (s samplingStore) SaveRules(ctx context.Context, v []byte) error {
 	return s.db.SaveSamplingRules(ctx, v)
+}
+
+// groupStore keeps the groups in the embedded store.
+type groupStore struct{ db *embedded.DB }
+
+func (s groupStore) LoadGroups(ctx context.Context) ([]byte, error) {
+	v, err := s.db.LoadGroups(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, groups.ErrNoGroups
+	}
+	return v, err
+}
+
+func (s groupStore) SaveGroups(ctx context.Context, v []byte) error {
+	return s.db.SaveGroups(ctx, v)
 }

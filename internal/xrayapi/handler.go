@@ -44,6 +44,15 @@ type Sampler interface {
 	GetSamplingStatisticSummaries(ctx context.Context, in GetSamplingStatisticSummariesInput) (*GetSamplingStatisticSummariesOutput, error)
 }
 
+// Grouper manages groups: named filter expressions.
+type Grouper interface {
+	CreateGroup(ctx context.Context, in CreateGroupInput) (*CreateGroupOutput, error)
+	GetGroup(ctx context.Context, in GetGroupInput) (*GetGroupOutput, error)
+	GetGroups(ctx context.Context, in GetGroupsInput) (*GetGroupsOutput, error)
+	UpdateGroup(ctx context.Context, in UpdateGroupInput) (*UpdateGroupOutput, error)
+	DeleteGroup(ctx context.Context, in DeleteGroupInput) (*DeleteGroupOutput, error)
+}
+
 // Config configures the handler.
 type Config struct {
 	// MaxRequestBytes bounds a request body.
@@ -84,7 +93,7 @@ type Handler struct {
 
 // NewHandler returns the X-Ray API handler. Routes are POST-only, with the
 // operation in the path, as in the AWS API model.
-func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger) *Handler {
+func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, g Grouper, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +111,11 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 	h.mux.HandleFunc("POST /UpdateSamplingRule", serve(h, s.UpdateSamplingRule))
 	h.mux.HandleFunc("POST /DeleteSamplingRule", serve(h, s.DeleteSamplingRule))
 	h.mux.HandleFunc("POST /SamplingStatisticSummaries", serve(h, s.GetSamplingStatisticSummaries))
+	h.mux.HandleFunc("POST /CreateGroup", serve(h, g.CreateGroup))
+	h.mux.HandleFunc("POST /GetGroup", serve(h, g.GetGroup))
+	h.mux.HandleFunc("POST /Groups", serve(h, g.GetGroups))
+	h.mux.HandleFunc("POST /UpdateGroup", serve(h, g.UpdateGroup))
+	h.mux.HandleFunc("POST /DeleteGroup", serve(h, g.DeleteGroup))
 	for path, op := range notImplemented {
 		h.mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, InvalidRequest("%s is not implemented by thaw yet; docs/api.md lists what is", op))
@@ -113,11 +127,6 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, log *slog.Logger)
 // notImplemented lists the X-Ray operations thaw does not serve yet, so that
 // they get a clear error naming them instead of a 404 page.
 var notImplemented = map[string]string{
-	"/Groups":                        "GetGroups",
-	"/GetGroup":                      "GetGroup",
-	"/CreateGroup":                   "CreateGroup",
-	"/UpdateGroup":                   "UpdateGroup",
-	"/DeleteGroup":                   "DeleteGroup",
 	"/TagResource":                   "TagResource",
 	"/UntagResource":                 "UntagResource",
 	"/ListTagsForResource":           "ListTagsForResource",

@@ -59,6 +59,29 @@ type fakeSampler struct {
 	targets func(ctx context.Context, in xrayapi.GetSamplingTargetsInput) (*xrayapi.GetSamplingTargetsOutput, error)
 }
 
+// fakeGrouper answers nothing: these tests do not manage groups.
+type fakeGrouper struct{}
+
+func (fakeGrouper) CreateGroup(context.Context, xrayapi.CreateGroupInput) (*xrayapi.CreateGroupOutput, error) {
+	return nil, errors.New("fakeGrouper: not used")
+}
+
+func (fakeGrouper) GetGroup(context.Context, xrayapi.GetGroupInput) (*xrayapi.GetGroupOutput, error) {
+	return nil, errors.New("fakeGrouper: not used")
+}
+
+func (fakeGrouper) GetGroups(context.Context, xrayapi.GetGroupsInput) (*xrayapi.GetGroupsOutput, error) {
+	return nil, errors.New("fakeGrouper: not used")
+}
+
+func (fakeGrouper) UpdateGroup(context.Context, xrayapi.UpdateGroupInput) (*xrayapi.UpdateGroupOutput, error) {
+	return nil, errors.New("fakeGrouper: not used")
+}
+
+func (fakeGrouper) DeleteGroup(context.Context, xrayapi.DeleteGroupInput) (*xrayapi.DeleteGroupOutput, error) {
+	return nil, errors.New("fakeGrouper: not used")
+}
+
 func (f fakeSampler) CreateSamplingRule(context.Context, xrayapi.CreateSamplingRuleInput) (*xrayapi.CreateSamplingRuleOutput, error) {
 	return nil, errors.New("fakeSampler: CreateSamplingRule is not used by these tests")
 }
@@ -123,7 +146,7 @@ func newHandler(t *testing.T, cfg xrayapi.Config, f fakes) *xrayapi.Handler {
 			return &xrayapi.GetSamplingTargetsOutput{}, nil
 		}
 	}
-	return xrayapi.NewHandler(cfg, f.in, f.q, f.s, nil)
+	return xrayapi.NewHandler(cfg, f.in, f.q, f.s, fakeGrouper{}, nil)
 }
 
 var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -260,8 +283,8 @@ func TestErrors(t *testing.T) {
 			}}},
 			"/Traces", `{"TraceIds":["a","b","c","d","e","f"]}`,
 			400, "InvalidRequestException", "Exceeding maximum query size: 5"},
-		{"not implemented", xrayapi.DefaultConfig(), fakes{}, "/Groups", `{}`,
-			400, "InvalidRequestException", "GetGroups is not implemented"},
+		{"not implemented", xrayapi.DefaultConfig(), fakes{}, "/TagResource", `{}`,
+			400, "InvalidRequestException", "TagResource is not implemented"},
 		{"not implemented, empty body", xrayapi.DefaultConfig(), fakes{}, "/EncryptionConfig", ``,
 			400, "InvalidRequestException", "GetEncryptionConfig is not implemented"},
 	} {
@@ -462,7 +485,7 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/TraceSegments", true},
 		{"POST", "/Traces", true},
 		{"POST", "/SamplingTargets", true},
-		{"POST", "/Groups", true}, // answered, with "not implemented"
+		{"POST", "/TagResource", true}, // answered, with "not implemented"
 		{"GET", "/", false},
 		{"POST", "/NoSuchOperation", false},
 		{"GET", "/metrics", false},
