@@ -27,7 +27,7 @@ type corpusCase struct {
 
 const separator = "----"
 
-func readCorpus(t *testing.T, path string) []corpusCase {
+func readCorpus(t testing.TB, path string) []corpusCase {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

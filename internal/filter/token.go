@@ -1,6 +1,7 @@
 // Package filter parses the X-Ray filter expression language (spec §5) into a
-// positioned AST that prints back to canonical syntax. Evaluation lives
-// elsewhere; this package imports only the standard library.
+// positioned AST that prints back to canonical syntax, and evaluates it
+// against a Trace that the caller implements (eval.go). It imports only the
+// standard library.
 package filter
 
 import (
