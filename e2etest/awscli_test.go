@@ -134,9 +134,13 @@ func TestAWSCLI(t *testing.T) {
 		{name: "get-trace-summaries (Event)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end, "--time-range-type", "Event"}},
 		{name: "get-trace-summaries (Service)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end, "--time-range-type", "Service"}},
 	}
-	// Filter expressions are not served yet: thaw must say so rather than ignore the filter.
-	filter := &cliCall{name: "get-trace-summaries (filter)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end, "--filter-expression", "responsetime > 1"}}
-	cli.runAll(append([]*cliCall{batch, filter}, sums...))
+	// Filter expressions: one the trace (0.25 s, annotation source=cli)
+	// matches, one it does not, and a broken one, refused at its column.
+	filterHit := &cliCall{name: "get-trace-summaries (matching filter)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end,
+		"--filter-expression", `service("cli-svc") AND responsetime > 0.2 AND annotation.source = "cli"`}}
+	filterMiss := &cliCall{name: "get-trace-summaries (filter that misses)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end, "--filter-expression", "responsetime > 1"}}
+	filter := &cliCall{name: "get-trace-summaries (broken filter)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end, "--filter-expression", "responsetime >"}}
+	cli.runAll(append([]*cliCall{batch, filter, filterHit, filterMiss}, sums...))
 
 	t.Run("batch-get-traces", func(t *testing.T) {
 		var out struct {
@@ -202,13 +206,28 @@ func TestAWSCLI(t *testing.T) {
 		})
 	}
 
-	t.Run("filter rejected", func(t *testing.T) {
+	t.Run("filter", func(t *testing.T) {
+		for _, tc := range []struct {
+			call *cliCall
+			want int
+		}{{filterHit, 1}, {filterMiss, 0}} {
+			var out struct{ TraceSummaries []struct{ Id string } }
+			if err := decodeCLI(tc.call, &out); err != nil {
+				t.Fatal(err)
+			}
+			if len(out.TraceSummaries) != tc.want || (tc.want == 1 && out.TraceSummaries[0].Id != traceID) {
+				t.Errorf("%s: %+v, want %d summaries (of %s)", tc.call.name, out.TraceSummaries, tc.want, traceID)
+			}
+		}
+	})
+
+	t.Run("broken filter rejected", func(t *testing.T) {
 		if filter.res.Err == nil {
-			t.Fatalf("get-trace-summaries --filter-expression 'responsetime > 1' succeeded with %s, want InvalidRequestException", filter.res.Stdout)
+			t.Fatalf("get-trace-summaries --filter-expression 'responsetime >' succeeded with %s, want InvalidRequestException", filter.res.Stdout)
 		}
 		m := cliErrorRE.FindStringSubmatch(filter.res.Stderr)
-		if m == nil || m[1] != "InvalidRequestException" || m[2] != "GetTraceSummaries" || strings.TrimSpace(m[3]) == "" {
-			t.Errorf("get-trace-summaries --filter-expression: stderr %q, want an InvalidRequestException with a message", filter.res.Stderr)
+		if m == nil || m[1] != "InvalidRequestException" || m[2] != "GetTraceSummaries" || !strings.Contains(m[3], "col 15") {
+			t.Errorf("get-trace-summaries --filter-expression: stderr %q, want an InvalidRequestException naming column 15", filter.res.Stderr)
 		}
 	})
 }

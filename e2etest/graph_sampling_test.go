@@ -61,6 +61,24 @@ func TestGraphAndSamplingWithAWSCLI(t *testing.T) {
 	if badGroup.res.Err == nil || !strings.Contains(badGroup.res.Stderr, "InvalidRequestException") || !strings.Contains(badGroup.res.Stderr, "col ") {
 		t.Errorf("create-group with a broken filter: err %v, stderr %q; want an InvalidRequestException pointing at the column", badGroup.res.Err, badGroup.res.Stderr)
 	}
+	// group.name in a filter applies the group's own filter expression.
+	inGroup := &cliCall{name: "get-trace-summaries (group)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end,
+		"--filter-expression", `group.name = "slow-checkout" OR service("register")`}}
+	notInGroup := &cliCall{name: "get-trace-summaries (group only)", args: []string{"get-trace-summaries", "--start-time", start, "--end-time", end,
+		"--filter-expression", `group.name = "slow-checkout"`}}
+	cli.runAll([]*cliCall{inGroup, notInGroup})
+	for _, tc := range []struct {
+		call *cliCall
+		want int
+	}{{inGroup, 1}, {notInGroup, 0}} { // the trace takes 0.3 s, the group wants over 1 s
+		var out struct{ TraceSummaries []struct{ Id string } }
+		if err := decodeCLI(tc.call, &out); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.TraceSummaries) != tc.want {
+			t.Errorf("%s: %d summaries, want %d", tc.call.name, len(out.TraceSummaries), tc.want)
+		}
+	}
 
 	var points struct {
 		TimeSeriesServiceStatistics []struct {

@@ -162,7 +162,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("load groups: %w", err)
 	}
-	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, s.log.With("component", "query")),
+	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, grps, s.log.With("component", "query")),
 		rules, grps, s.log.With("component", "api"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))

@@ -136,3 +136,40 @@ func TestGetTimeSeriesServiceStatistics(t *testing.T) {
 		wantInvalidRequest(t, err, tc.want)
 	}
 }
+
+func TestGetTraceSummariesFilter(t *testing.T) {
+	t.Parallel()
+	hits := newHits(3)
+	hits[1].Summary.HasFault = true
+	hits[1].Summary.EntryPoint = nil // no root: ok is absent, not false
+	s := newService(t, query.DefaultConfig(), graphReader(t, hits))
+	for _, tc := range []struct {
+		expr string
+		want int
+	}{
+		{`fault`, 1},
+		{`!fault`, 2},
+		{`duration = 0.5`, 3},
+		{`service("users")`, 3}, // from each trace's own graph
+		{`service(id(name: "users", type: "AWS::DynamoDB::Table")) { ok }`, 3},
+		{`edge("fn", "users") { responsetime > 0.5 }`, 0}, // the call takes 0.1 s
+		{`edge("fn", "users") { responsetime < 0.5 }`, 3},
+		{`group.name = "x"`, -1}, // no groups here: an error
+	} {
+		in := xrayapi.GetTraceSummariesInput{StartTime: ptr(xrayapi.Time(base - 60)), EndTime: ptr(xrayapi.Time(base + 60)), FilterExpression: tc.expr}
+		out, err := s.GetTraceSummaries(t.Context(), in)
+		if tc.want < 0 {
+			if err == nil {
+				t.Errorf("%s: no error, want one", tc.expr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.expr, err)
+			continue
+		}
+		if len(out.TraceSummaries) != tc.want || out.TracesProcessedCount != 3 {
+			t.Errorf("%s: %d summaries of %d processed, want %d of 3", tc.expr, len(out.TraceSummaries), out.TracesProcessedCount, tc.want)
+		}
+	}
+}

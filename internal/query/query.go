@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/thawtrace/thaw/internal/analyze/summary"
+	"github.com/thawtrace/thaw/internal/filter"
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
 	"github.com/thawtrace/thaw/internal/xrayapi"
@@ -50,19 +51,20 @@ func (c Config) Validate() error {
 
 // Service answers the read API over a store.
 type Service struct {
-	cfg Config
-	r   store.Reader
-	log *slog.Logger
+	cfg  Config
+	r    store.Reader
+	eval filter.Evaluator
+	log  *slog.Logger
 }
 
 var _ xrayapi.Querier = (*Service)(nil)
 
 // New returns the read service over r.
-func New(cfg Config, r store.Reader, log *slog.Logger) *Service {
+func New(cfg Config, r store.Reader, groups GroupLookup, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, r: r, log: log}
+	return &Service{cfg: cfg, r: r, eval: filter.Evaluator{Groups: groupResolver{groups}}, log: log}
 }
 
 // BatchGetTraces returns each trace's documents, assembled (spec §4.4.4).
@@ -167,8 +169,13 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 	default:
 		return nil, xrayapi.InvalidRequest("TimeRangeType %q is not one of TraceId, Event, Service", in.TimeRangeType)
 	}
+	var expr filter.Expr
 	if in.FilterExpression != "" {
-		return nil, xrayapi.InvalidRequest("FilterExpression is not supported by this thaw yet (asked: %q); search by time range only, or filter the summaries client-side", in.FilterExpression)
+		e, err := filter.Parse(in.FilterExpression)
+		if err != nil {
+			return nil, xrayapi.InvalidRequest("FilterExpression %q: %v", in.FilterExpression, err)
+		}
+		expr = e
 	}
 	fraction := 1.0
 	if in.Sampling && in.SamplingStrategy != nil {
@@ -211,6 +218,19 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 		out.ApproximateTime = hit.IndexTime
 		if fraction < 1 && !sampled(hit.Summary.ID, fraction) {
 			continue
+		}
+		if expr != nil {
+			t := &summaryTrace{ctx: ctx, s: &hit.Summary, r: s.r}
+			ok, err := s.eval.Eval(expr, t)
+			if t.err != nil {
+				return nil, fmt.Errorf("read trace %s for the filter: %w", hit.Summary.ID, t.err)
+			}
+			if err != nil {
+				return nil, xrayapi.InvalidRequest("FilterExpression %q: %v", in.FilterExpression, err)
+			}
+			if !ok {
+				continue
+			}
 		}
 		ts := toWire(hit.Summary)
 		if rt == store.ByEvent { // X-Ray sets it for Event ranges only

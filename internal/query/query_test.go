@@ -92,7 +92,7 @@ func newService(t *testing.T, cfg query.Config, r store.Reader) *query.Service {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate(%+v): %v", cfg, err)
 	}
-	return query.New(cfg, r, nil)
+	return query.New(cfg, r, nil, nil)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -244,7 +244,7 @@ func TestGetTraceSummariesInvalid(t *testing.T) {
 		{"window that overflows a Duration", xrayapi.GetTraceSummariesInput{StartTime: tm(0), EndTime: tm(1e300)}, "must be epoch seconds between 0 and"},
 		{"negative start", xrayapi.GetTraceSummariesInput{StartTime: tm(-1), EndTime: tm(base)}, "must be epoch seconds between 0 and"},
 		{"bad range type", window(xrayapi.GetTraceSummariesInput{TimeRangeType: "Trace"}), `TimeRangeType "Trace" is not one of TraceId, Event, Service`},
-		{"filter", window(xrayapi.GetTraceSummariesInput{FilterExpression: "service(\"web\")"}), `FilterExpression is not supported by this thaw yet (asked: "service(\"web\")")`},
+		{"broken filter", window(xrayapi.GetTraceSummariesInput{FilterExpression: "responsetime >"}), `FilterExpression "responsetime >": col 15: expected`},
 		{"sampling value", window(xrayapi.GetTraceSummariesInput{Sampling: true, SamplingStrategy: &xrayapi.SamplingStrategy{Name: "FixedRate", Value: 1.5}}), "SamplingStrategy.Value 1.5 must be in (0, 1]"},
 		{"sampling name", window(xrayapi.GetTraceSummariesInput{Sampling: true, SamplingStrategy: &xrayapi.SamplingStrategy{Name: "Random", Value: 0.5}}), `SamplingStrategy.Name "Random" is not one of`},
 		{"garbage token", window(xrayapi.GetTraceSummariesInput{NextToken: "not a token"}), "NextToken does not belong to this query"},
