@@ -39,6 +39,7 @@ commands:
   traces    list recent traces from a running thaw
   trace     show one trace as a waterfall
   map       show the service graph: each service's requests, latency and error rates
+  sampling  list, create, update and delete the sampling rules of a running thaw
   bench     measure ingest and query speed on this machine
   version   print the version
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTrace(ctx, rest, getenv, stdout, stderr)
 	case "map":
 		return runMap(ctx, rest, getenv, stdout, stderr)
+	case "sampling":
+		return runSampling(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
 	case "version", "--version":

@@ -91,6 +91,57 @@ func (c *Client) GetServiceGraph(ctx context.Context, in GetServiceGraphInput) (
 	return &out, nil
 }
 
+// GetSamplingRules fetches all sampling rules (POST /GetSamplingRules), in
+// the order the server keeps them.
+func (c *Client) GetSamplingRules(ctx context.Context) (*GetSamplingRulesOutput, error) {
+	var out GetSamplingRulesOutput
+	if err := c.call(ctx, "/GetSamplingRules", struct{}{}, &out); err != nil {
+		return nil, fmt.Errorf("get sampling rules: %w", err)
+	}
+	return &out, nil
+}
+
+// CreateSamplingRule adds a sampling rule (POST /CreateSamplingRule) and
+// returns it as the server stored it.
+func (c *Client) CreateSamplingRule(ctx context.Context, in CreateSamplingRuleInput) (*CreateSamplingRuleOutput, error) {
+	var out CreateSamplingRuleOutput
+	if err := c.call(ctx, "/CreateSamplingRule", in, &out); err != nil {
+		return nil, fmt.Errorf("create sampling rule: %w", err)
+	}
+	return &out, nil
+}
+
+// UpdateSamplingRule changes the members of a rule that in sets (POST
+// /UpdateSamplingRule) and returns the rule as it now is.
+func (c *Client) UpdateSamplingRule(ctx context.Context, in UpdateSamplingRuleInput) (*UpdateSamplingRuleOutput, error) {
+	var out UpdateSamplingRuleOutput
+	if err := c.call(ctx, "/UpdateSamplingRule", in, &out); err != nil {
+		return nil, fmt.Errorf("update sampling rule: %w", err)
+	}
+	return &out, nil
+}
+
+// DeleteSamplingRule removes a rule (POST /DeleteSamplingRule) and returns
+// the deleted rule.
+func (c *Client) DeleteSamplingRule(ctx context.Context, in DeleteSamplingRuleInput) (*DeleteSamplingRuleOutput, error) {
+	var out DeleteSamplingRuleOutput
+	if err := c.call(ctx, "/DeleteSamplingRule", in, &out); err != nil {
+		return nil, fmt.Errorf("delete sampling rule: %w", err)
+	}
+	return &out, nil
+}
+
+// GetSamplingStatisticSummaries fetches one page of per-rule request and
+// sampled counts (POST /SamplingStatisticSummaries). The caller follows
+// NextToken for more.
+func (c *Client) GetSamplingStatisticSummaries(ctx context.Context, in GetSamplingStatisticSummariesInput) (*GetSamplingStatisticSummariesOutput, error) {
+	var out GetSamplingStatisticSummariesOutput
+	if err := c.call(ctx, "/SamplingStatisticSummaries", in, &out); err != nil {
+		return nil, fmt.Errorf("get sampling statistic summaries: %w", err)
+	}
+	return &out, nil
+}
+
 // maxErrorBody bounds how much of an error answer is read: enough for any
 // X-Ray error shape, not a whole HTML page.
 const maxErrorBody = 64 << 10

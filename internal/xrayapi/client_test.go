@@ -251,3 +251,154 @@ func TestClientTransportError(t *testing.T) {
 		t.Errorf("closed server: error %v, want a transport error", err)
 	}
 }
+
+// A rule as the server answers it, and the record it decodes to.
+const cannedRuleRecord = `{"SamplingRule":{"RuleName":"orders","RuleARN":"arn:aws:xray:us-east-1:000000000000:sampling-rule/orders",
+	"ResourceARN":"*","Priority":100,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"orders-api","ServiceType":"*",
+	"Host":"*","HTTPMethod":"POST","URLPath":"/orders*","Version":1,"Attributes":{}},
+	"CreatedAt":1699980000,"ModifiedAt":1699980300.5}`
+
+var cannedRule = SamplingRuleRecord{
+	SamplingRule: SamplingRule{
+		RuleName: "orders", RuleARN: "arn:aws:xray:us-east-1:000000000000:sampling-rule/orders",
+		ResourceARN: "*", Priority: 100, FixedRate: 0.1, ReservoirSize: 2, ServiceName: "orders-api", ServiceType: "*",
+		Host: "*", HTTPMethod: "POST", URLPath: "/orders*", Version: 1, Attributes: map[string]string{},
+	},
+	CreatedAt: 1699980000, ModifiedAt: 1699980300.5,
+}
+
+func TestClientGetSamplingRules(t *testing.T) {
+	t.Parallel()
+	srv, reqs := newCannedServer(t, map[string]cannedAnswer{
+		"/GetSamplingRules": {status: 200, body: `{"SamplingRuleRecords":[` + cannedRuleRecord + `]}`},
+	})
+	got, err := NewClient(srv.URL, nil).GetSamplingRules(t.Context())
+	if err != nil {
+		t.Fatalf("GetSamplingRules: %v", err)
+	}
+	want := &GetSamplingRulesOutput{SamplingRuleRecords: []SamplingRuleRecord{cannedRule}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	wantReq := []recordedRequest{{Method: "POST", Path: "/GetSamplingRules", ContentType: "application/json", Body: `{}`}}
+	if diff := cmp.Diff(wantReq, reqs()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientCreateSamplingRule(t *testing.T) {
+	t.Parallel()
+	srv, reqs := newCannedServer(t, map[string]cannedAnswer{
+		"/CreateSamplingRule": {status: 200, body: `{"SamplingRuleRecord":` + cannedRuleRecord + `}`},
+	})
+	rule := cannedRule.SamplingRule
+	rule.RuleARN, rule.Attributes = "", nil
+	got, err := NewClient(srv.URL, nil).CreateSamplingRule(t.Context(), CreateSamplingRuleInput{SamplingRule: rule})
+	if err != nil {
+		t.Fatalf("CreateSamplingRule: %v", err)
+	}
+	if diff := cmp.Diff(&CreateSamplingRuleOutput{SamplingRuleRecord: cannedRule}, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	wantReq := []recordedRequest{{
+		Method: "POST", Path: "/CreateSamplingRule", ContentType: "application/json",
+		Body: `{"SamplingRule":{"RuleName":"orders","RuleARN":"","ResourceARN":"*","Priority":100,"FixedRate":0.1,` +
+			`"ReservoirSize":2,"ServiceName":"orders-api","ServiceType":"*","Host":"*","HTTPMethod":"POST",` +
+			`"URLPath":"/orders*","Version":1,"Attributes":null}}`,
+	}}
+	if diff := cmp.Diff(wantReq, reqs()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientUpdateSamplingRule(t *testing.T) {
+	t.Parallel()
+	srv, reqs := newCannedServer(t, map[string]cannedAnswer{
+		"/UpdateSamplingRule": {status: 200, body: `{"SamplingRuleRecord":` + cannedRuleRecord + `}`},
+	})
+	name, rate := "orders", 0.0 // a zero rate is a change, not an absent member
+	got, err := NewClient(srv.URL, nil).UpdateSamplingRule(t.Context(), UpdateSamplingRuleInput{
+		SamplingRuleUpdate: SamplingRuleUpdate{RuleName: &name, FixedRate: &rate},
+	})
+	if err != nil {
+		t.Fatalf("UpdateSamplingRule: %v", err)
+	}
+	if diff := cmp.Diff(&UpdateSamplingRuleOutput{SamplingRuleRecord: cannedRule}, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	wantReq := []recordedRequest{{
+		Method: "POST", Path: "/UpdateSamplingRule", ContentType: "application/json",
+		Body: `{"SamplingRuleUpdate":{"RuleName":"orders","FixedRate":0}}`,
+	}}
+	if diff := cmp.Diff(wantReq, reqs()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientDeleteSamplingRule(t *testing.T) {
+	t.Parallel()
+	srv, reqs := newCannedServer(t, map[string]cannedAnswer{
+		"/DeleteSamplingRule": {status: 200, body: `{"SamplingRuleRecord":` + cannedRuleRecord + `}`},
+	})
+	name := "orders"
+	got, err := NewClient(srv.URL, nil).DeleteSamplingRule(t.Context(), DeleteSamplingRuleInput{RuleName: &name})
+	if err != nil {
+		t.Fatalf("DeleteSamplingRule: %v", err)
+	}
+	if diff := cmp.Diff(&DeleteSamplingRuleOutput{SamplingRuleRecord: cannedRule}, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	wantReq := []recordedRequest{{
+		Method: "POST", Path: "/DeleteSamplingRule", ContentType: "application/json", Body: `{"RuleName":"orders"}`,
+	}}
+	if diff := cmp.Diff(wantReq, reqs()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientDeleteSamplingRuleNotFound(t *testing.T) {
+	t.Parallel()
+	srv, _ := newCannedServer(t, map[string]cannedAnswer{
+		"/DeleteSamplingRule": {status: 400, errorType: "InvalidRequestException",
+			body: `{"__type":"InvalidRequestException","message":"sampling rule \"nope\" not found"}`},
+	})
+	name := "nope"
+	_, err := NewClient(srv.URL, nil).DeleteSamplingRule(t.Context(), DeleteSamplingRuleInput{RuleName: &name})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Type != "InvalidRequestException" {
+		t.Fatalf("DeleteSamplingRule of an unknown rule: error %v, want an InvalidRequestException", err)
+	}
+	if want := `delete sampling rule: InvalidRequestException: sampling rule "nope" not found`; err.Error() != want {
+		t.Errorf("message %q, want %q", err.Error(), want)
+	}
+}
+
+func TestClientGetSamplingStatisticSummaries(t *testing.T) {
+	t.Parallel()
+	srv, reqs := newCannedServer(t, map[string]cannedAnswer{
+		"/SamplingStatisticSummaries": {status: 200, body: `{"SamplingStatisticSummaries":[
+			{"RuleName":"orders","Timestamp":1699980300,"RequestCount":120,"BorrowCount":1,"SampledCount":14}],
+			"NextToken":"p2"}`},
+	})
+	tok := "p1"
+	got, err := NewClient(srv.URL, nil).GetSamplingStatisticSummaries(t.Context(), GetSamplingStatisticSummariesInput{NextToken: &tok})
+	if err != nil {
+		t.Fatalf("GetSamplingStatisticSummaries: %v", err)
+	}
+	next := "p2"
+	want := &GetSamplingStatisticSummariesOutput{
+		SamplingStatisticSummaries: []SamplingStatisticSummary{{
+			RuleName: "orders", Timestamp: 1699980300, RequestCount: 120, BorrowCount: 1, SampledCount: 14,
+		}},
+		NextToken: &next,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	wantReq := []recordedRequest{{
+		Method: "POST", Path: "/SamplingStatisticSummaries", ContentType: "application/json", Body: `{"NextToken":"p1"}`,
+	}}
+	if diff := cmp.Diff(wantReq, reqs()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
