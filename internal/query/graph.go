@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/thawtrace/thaw/internal/analyze/graph"
+	"github.com/thawtrace/thaw/internal/analyze/summary"
+	"github.com/thawtrace/thaw/internal/filter"
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
 	"github.com/thawtrace/thaw/internal/xrayapi"
@@ -52,8 +54,9 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 	if err := s.checkWindow(start, end); err != nil {
 		return nil, err
 	}
-	if (in.GroupName != "" && in.GroupName != "Default") || in.GroupARN != "" {
-		return nil, xrayapi.InvalidRequest("groups are not supported by this thaw yet (asked: %q); omit GroupName for the whole graph", in.GroupName+in.GroupARN)
+	groupFilter, err := s.groupFilter(in.GroupName, in.GroupARN)
+	if err != nil {
+		return nil, err
 	}
 	if in.NextToken != "" {
 		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers the whole graph in one page")
@@ -72,6 +75,12 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 		if err != nil {
 			continue
 		}
+		if ok, err := s.inGroup(ctx, groupFilter, &hit.Summary); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := s.addTrace(ctx, &g, id); err != nil {
 			return nil, err
 		}
@@ -81,6 +90,35 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 		return nil, err
 	}
 	return &xrayapi.GetServiceGraphOutput{StartTime: start, EndTime: end, Services: services}, nil
+}
+
+// groupFilter returns the filter of the group a graph query names: nil
+// (every trace) for none or the Default group.
+func (s *Service) groupFilter(name, arn string) (filter.Expr, error) {
+	if (name == "" || name == "Default") && arn == "" {
+		return nil, nil
+	}
+	e, _, err := s.eval.Groups.ResolveGroup(name, arn)
+	if err != nil {
+		return nil, xrayapi.InvalidRequest("group %q: %v", name+arn, err)
+	}
+	return e, nil
+}
+
+// inGroup reports whether a trace belongs to a group with filter e.
+func (s *Service) inGroup(ctx context.Context, e filter.Expr, sum *summary.Summary) (bool, error) {
+	if e == nil {
+		return true, nil
+	}
+	t := &summaryTrace{ctx: ctx, s: sum, r: s.r}
+	ok, err := s.eval.Eval(e, t)
+	if t.err != nil {
+		return false, fmt.Errorf("read trace %s for the group filter: %w", sum.ID, t.err)
+	}
+	if err != nil {
+		return false, xrayapi.InvalidRequest("group filter: %v", err)
+	}
+	return ok, nil
 }
 
 func (s *Service) addTrace(ctx context.Context, g *graph.Graph, id segment.TraceID) error {

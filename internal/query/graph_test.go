@@ -89,7 +89,20 @@ func TestGetServiceGraph(t *testing.T) {
 	grouped := in
 	grouped.GroupName = "checkout"
 	_, err = s.GetServiceGraph(t.Context(), grouped)
-	wantInvalidRequest(t, err, "groups are not supported")
+	wantInvalidRequest(t, err, `group "checkout"`)
+
+	// With groups: the graph of a group is built from its traces only.
+	hits[0].Summary.HasFault = true
+	gs := query.New(query.DefaultConfig(), graphReader(t, hits), fakeGroups{"checkout": "fault"}, nil)
+	out, err = gs.GetServiceGraph(t.Context(), grouped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range out.Services {
+		if svc.Name == "fn" && svc.Type == "" && (svc.SummaryStatistics == nil || svc.SummaryStatistics.TotalCount != 1) {
+			t.Errorf("fn node in the checkout group's graph = %+v, want the one faulty trace", svc.SummaryStatistics)
+		}
+	}
 }
 
 func TestGetTimeSeriesServiceStatistics(t *testing.T) {
@@ -172,4 +185,12 @@ func TestGetTraceSummariesFilter(t *testing.T) {
 			t.Errorf("%s: %d summaries of %d processed, want %d of 3", tc.expr, len(out.TraceSummaries), out.TracesProcessedCount, tc.want)
 		}
 	}
+}
+
+// fakeGroups maps group names to their filter expressions.
+type fakeGroups map[string]string
+
+func (f fakeGroups) Lookup(key string) (xrayapi.Group, bool) {
+	e, ok := f[key]
+	return xrayapi.Group{GroupName: key, GroupARN: "arn:aws:xray:us-east-1:000000000000:group/" + key, FilterExpression: e}, ok
 }

@@ -25,8 +25,9 @@ func (s *Service) GetTimeSeriesServiceStatistics(ctx context.Context, in xrayapi
 	if err := s.checkWindow(start, end); err != nil {
 		return nil, err
 	}
-	if in.GroupName != "" || in.GroupARN != "" {
-		return nil, xrayapi.InvalidRequest("groups are not supported by this thaw yet; select a service or edge with EntitySelectorExpression")
+	groupFilter, err := s.groupFilter(in.GroupName, in.GroupARN)
+	if err != nil {
+		return nil, err
 	}
 	if in.NextToken != "" {
 		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers every period in one page")
@@ -58,6 +59,12 @@ func (s *Service) GetTimeSeriesServiceStatistics(ctx context.Context, in xrayapi
 		}
 		id, err := segment.ParseTraceID(hit.Summary.ID)
 		if err != nil {
+			continue
+		}
+		if ok, err := s.inGroup(ctx, groupFilter, &hit.Summary); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		at := hit.MatchedEventTime
