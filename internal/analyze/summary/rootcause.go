@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -39,6 +40,10 @@ type RootCauseException struct {
 	Name    string `json:"Name,omitempty"`
 	Message string `json:"Message,omitempty"`
 }
+
+// coverageScale is the precision of Coverage: four decimals, which is all a
+// share of response time needs, and which stores in two bytes.
+const coverageScale = 1e4
 
 // minCoverage stops the response-time descent at children that account for
 // less than this share of the root's response time.
@@ -171,7 +176,7 @@ func (ct *causeTree) chain(path []*segment.Entity, coverage bool) RootCause {
 	entity := func(e *segment.Entity) RootCauseEntity {
 		re := RootCauseEntity{Name: e.Name, Remote: isCall(e)}
 		if coverage && total > 0 {
-			cv := seconds(e.Duration() / total)
+			cv := math.Round(e.Duration()/total*coverageScale) / coverageScale
 			re.Coverage = &cv
 		} else if e.Cause != nil {
 			for _, x := range e.Cause.Exceptions {

@@ -152,10 +152,16 @@ func encodeSummaryValue(s summary.Summary, written uint32) []byte {
 	set(flagHTTP, s.HTTP != nil)
 	set(flagEntryPoint, entry >= 0)
 	e.uvarint(flags)
+	// The start in full; the end as microseconds after it (plus one, 0: no
+	// end); durations, which Compute rounds to microseconds, as microseconds.
 	e.float(s.StartTime)
-	e.float(s.EndTime)
-	e.float(s.Duration)
-	e.float(s.ResponseTime)
+	end := uint64(0)
+	if s.EndTime != 0 {
+		end = 1 + uint64(max(0, micros(s.EndTime-s.StartTime)))
+	}
+	e.uvarint(end)
+	e.uvarint(uint64(max(0, micros(s.Duration))))
+	e.uvarint(uint64(max(0, micros(s.ResponseTime))))
 	e.uvarint(uint64(s.Revision))
 	e.str(s.ColdStartSource)
 	if h := s.HTTP; h != nil {
@@ -220,10 +226,18 @@ func encodeSummaryValue(s summary.Summary, written uint32) []byte {
 	e.strs(s.ResourceARNs)
 	e.strs(s.InstanceIDs)
 	e.strs(s.AvailabilityZones)
+	// Events as microsecond offsets: from the trace's start to each
+	// segment's start (zigzag, a segment may start first), and from the
+	// segment's start to its end (0: in progress). Full floats here were
+	// the most random bytes of a summary.
 	e.uvarint(uint64(len(s.Events)))
 	for _, ev := range s.Events {
-		e.float(ev.Start)
-		e.float(ev.End)
+		e.uvarint(zigzag(micros(ev.Start - s.StartTime)))
+		end := uint64(0)
+		if ev.End != 0 {
+			end = 1 + uint64(max(0, micros(ev.End-ev.Start)))
+		}
+		e.uvarint(end)
 	}
 	for i, list := range causeLists(&s) {
 		e.uvarint(uint64(len(*list)))
@@ -271,7 +285,8 @@ func (e *encoder) rootCause(rc summary.RootCause, nodes []int) {
 			}
 			e.b = append(e.b, flags)
 			if ent.Coverage != nil {
-				e.float(*ent.Coverage)
+				// Four decimals (summary.Compute rounds to them) in a varint.
+				e.uvarint(uint64(math.Round(max(0, *ent.Coverage) * 1e4)))
 			}
 			e.uvarint(uint64(len(ent.Exceptions)))
 			for _, x := range ent.Exceptions {
@@ -299,7 +314,7 @@ func (d *decoder) rootCause(table []summary.ServiceID) summary.RootCause {
 			flags := d.byte()
 			ent.Remote = flags&entityRemote != 0
 			if flags&entityCoverage != 0 {
-				cv := d.float()
+				cv := float64(d.uvarint()) / 1e4
 				ent.Coverage = &cv
 			}
 			if k := d.count(); k > 0 {
@@ -432,7 +447,11 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 		cold := has(flagCold)
 		s.ColdStart = &cold
 	}
-	s.StartTime, s.EndTime, s.Duration, s.ResponseTime = d.float(), d.float(), d.float(), d.float()
+	s.StartTime = d.float()
+	if end := d.uvarint(); end > 0 {
+		s.EndTime = s.StartTime + float64(end-1)/1e6
+	}
+	s.Duration, s.ResponseTime = float64(d.uvarint())/1e6, float64(d.uvarint())/1e6
 	s.Revision = int(d.uvarint())
 	s.ColdStartSource = d.str()
 	if has(flagHTTP) {
@@ -487,7 +506,12 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 	if n := d.count(); n > 0 {
 		s.Events = make([]summary.Event, n)
 		for i := range s.Events {
-			s.Events[i] = summary.Event{Start: d.float(), End: d.float()}
+			start := s.StartTime + float64(unzigzag(d.uvarint()))/1e6
+			ev := summary.Event{Start: start}
+			if end := d.uvarint(); end > 0 {
+				ev.End = start + float64(end-1)/1e6
+			}
+			s.Events[i] = ev
 		}
 	}
 	for _, list := range causeLists(&s) {
@@ -519,3 +543,9 @@ func summaryWritten(v []byte) uint32 {
 	}
 	return uint32(w)
 }
+
+func micros(sec float64) int64 { return int64(math.Round(sec * 1e6)) }
+
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }

@@ -558,7 +558,7 @@ func TestSummariesFromCacheMatchTheStore(t *testing.T) {
 			t.Errorf("%s: cache hits, misses, bytes held = %d, %d, %d; want %d, %d, 0", step, hits, misses, held, wantHits, wantMisses)
 		}
 		for _, id := range ids {
-			if diff := gocmp.Diff(fromStore(id), mustSummary(t, db, id)); diff != "" {
+			if diff := gocmp.Diff(fromStore(id), mustSummary(t, db, id), microseconds); diff != "" {
 				t.Errorf("%s: trace %s summary differs from one computed from the store (-store +stored):\n%s", step, id, diff)
 			}
 		}
