@@ -62,14 +62,30 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers the whole graph in one page")
 	}
 	var g graph.Graph
+	err = s.eachTrace(ctx, start, end, groupFilter, func(_ store.Hit, t *segment.Trace) { g.AddTrace(t) })
+	if err != nil {
+		return nil, err
+	}
+	services, err := wireServices(g.Services())
+	if err != nil {
+		return nil, err
+	}
+	return &xrayapi.GetServiceGraphOutput{StartTime: start, EndTime: end, Services: services}, nil
+}
+
+// eachTrace calls fn with every trace that has activity in [start, end)
+// and belongs to the group with filter groupFilter (nil: every trace),
+// assembled. Graph queries read every trace of their range, so it refuses
+// ranges holding more than MaxGraphTraces rather than answer in part.
+func (s *Service) eachTrace(ctx context.Context, start, end float64, groupFilter filter.Expr, fn func(store.Hit, *segment.Trace)) error {
 	n := 0
 	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: store.ByEvent}
 	for hit, err := range s.r.Summaries(ctx, q) {
 		if err != nil {
-			return nil, fmt.Errorf("scan summaries: %w", err)
+			return fmt.Errorf("scan summaries: %w", err)
 		}
 		if n++; n > s.cfg.MaxGraphTraces {
-			return nil, xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw builds a graph from on demand; narrow the range", s.cfg.MaxGraphTraces)
+			return xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw aggregates on demand; narrow the range", s.cfg.MaxGraphTraces)
 		}
 		id, err := segment.ParseTraceID(hit.Summary.ID)
 		if err != nil {
@@ -77,19 +93,20 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 		}
 		if ok, err := s.inGroup(ctx, groupFilter, &hit.Summary); err != nil || !ok {
 			if err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
-		if err := s.addTrace(ctx, &g, id); err != nil {
-			return nil, err
+		docs, err := s.r.TraceDocuments(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
 		}
+		if err != nil {
+			return fmt.Errorf("read trace %s: %w", id, err)
+		}
+		fn(hit, segment.Assemble(id, docs))
 	}
-	services, err := wireServices(g.Services())
-	if err != nil {
-		return nil, err
-	}
-	return &xrayapi.GetServiceGraphOutput{StartTime: start, EndTime: end, Services: services}, nil
+	return nil
 }
 
 // groupFilter returns the filter of the group a graph query names: nil

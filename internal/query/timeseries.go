@@ -2,8 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"slices"
 
@@ -48,40 +46,17 @@ func (s *Service) GetTimeSeriesServiceStatistics(ctx context.Context, in xrayapi
 	}
 
 	buckets := map[int64]*graph.Graph{}
-	n := 0
-	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: store.ByEvent}
-	for hit, err := range s.r.Summaries(ctx, q) {
-		if err != nil {
-			return nil, fmt.Errorf("scan summaries: %w", err)
-		}
-		if n++; n > s.cfg.MaxGraphTraces {
-			return nil, xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw aggregates on demand; narrow the range", s.cfg.MaxGraphTraces)
-		}
-		id, err := segment.ParseTraceID(hit.Summary.ID)
-		if err != nil {
-			continue
-		}
-		if ok, err := s.inGroup(ctx, groupFilter, &hit.Summary); err != nil || !ok {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		at := hit.MatchedEventTime
-		b := int64(math.Floor(at/float64(period))) * int64(period)
+	err = s.eachTrace(ctx, start, end, groupFilter, func(hit store.Hit, t *segment.Trace) {
+		b := int64(math.Floor(hit.MatchedEventTime/float64(period))) * int64(period)
 		g := buckets[b]
 		if g == nil {
 			g = &graph.Graph{}
 			buckets[b] = g
 		}
-		docs, err := s.r.TraceDocuments(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read trace %s: %w", id, err)
-		}
-		g.AddTrace(segment.Assemble(id, docs))
+		g.AddTrace(t)
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	out := &xrayapi.GetTimeSeriesServiceStatisticsOutput{TimeSeriesServiceStatistics: []xrayapi.TimeSeriesServiceStatistics{}}
