@@ -56,6 +56,7 @@ flags:
 	clients := fs.Int("http-clients", 8, "concurrent PutTraceSegments clients")
 	batch := fs.Int("batch", 50, "documents per PutTraceSegments call (the X-Ray daemon sends 50)")
 	queries := fs.Int("queries", 2000, "trace-by-id queries after ingest")
+	spread := fs.Duration("spread", 0, "spread the traces' start times over this much of the past (e.g. 1h), as a real hour of traffic would; then also measure filtered searches and service graphs")
 	profile := fs.String("cpuprofile", "", "have the server write a CPU profile of the whole run to this file")
 	dir := fs.String("data", "", "data directory (default: a new temporary one, removed afterwards)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -73,7 +74,7 @@ flags:
 		*dir = d
 		defer os.RemoveAll(d)
 	}
-	b := &bench{out: stdout, ids: make([]string, 0, 1<<16)}
+	b := &bench{out: stdout, ids: make([]string, 0, 1<<16), spread: *spread, epoch: time.Now()}
 	if err := b.start(ctx, *dir, *profile, stderr); err != nil {
 		return err
 	}
@@ -104,6 +105,9 @@ type bench struct {
 	// ingestCPU is the server's CPU over both ingest phases, summaries and
 	// flushes included.
 	ingestCPU time.Duration
+	// spread > 0 places trace starts at random in [epoch−spread, epoch).
+	spread time.Duration
+	epoch  time.Time
 
 	mu  sync.Mutex
 	ids []string // sample of trace ids sent, for queries
@@ -213,6 +217,15 @@ func (b *bench) waitIdle() {
 	}
 }
 
+// traceStart is when a generated trace starts: now, or with --spread a
+// random time in the spread window.
+func (b *bench) traceStart() time.Time {
+	if b.spread <= 0 {
+		return time.Now()
+	}
+	return b.epoch.Add(-time.Duration(rand.Int64N(int64(b.spread))))
+}
+
 func (b *bench) remember(id string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -251,7 +264,7 @@ func (b *bench) udpPhase(ctx context.Context, n, rate int) error {
 	sent := 0
 	start := time.Now()
 	for sent < n {
-		tr := g.Trace(time.Now())
+		tr := g.Trace(b.traceStart())
 		b.remember(tr.ID)
 		for _, d := range tr.Docs {
 			if _, err := conn.Write(loadgen.Datagram(d)); err != nil {
@@ -333,7 +346,7 @@ func (b *bench) httpPhase(ctx context.Context, n, clients, batch int) error {
 				return nil
 			}
 			for sent := 0; sent < per && next.Load() < int64(n); {
-				tr := g.Trace(time.Now())
+				tr := g.Trace(b.traceStart())
 				b.remember(tr.ID)
 				for _, d := range tr.Docs {
 					docs = append(docs, string(d))
@@ -392,6 +405,59 @@ func (b *bench) queryPhase(ctx context.Context, n int) error {
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	fmt.Fprintf(b.out, "query  trace by id (BatchGetTraces over HTTP, one id) over %d stored segments: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d/%d found\n",
 		b.stored, q(0.5), q(0.99), q(1), found, n)
+	if b.spread > 0 {
+		return b.searchPhase(ctx, c)
+	}
+	return nil
+}
+
+// searchPhase times GetTraceSummaries' first page with filters of
+// different selectivity, and GetServiceGraph, over the spread window.
+func (b *bench) searchPhase(ctx context.Context, c *xrayapi.Client) error {
+	start, end := xrayapi.Time(float64(b.epoch.Add(-b.spread).Unix())), xrayapi.Time(float64(b.epoch.Add(time.Minute).Unix()))
+	median := func(f func() (string, error)) (time.Duration, string, error) {
+		var ds []time.Duration
+		var info string
+		for range 5 {
+			t0 := time.Now()
+			s, err := f()
+			if err != nil {
+				return 0, "", err
+			}
+			ds = append(ds, time.Since(t0))
+			info = s
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2], info, nil
+	}
+	for _, expr := range []string{"", `annotation.ColdStart = true`, `fault`, `responsetime > 0.15`, `annotation.user_id = "user-42"`, `service("users") { ok }`} {
+		d, info, err := median(func() (string, error) {
+			out, err := c.GetTraceSummaries(ctx, xrayapi.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: expr})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d summaries of %d scanned", len(out.TraceSummaries), out.TracesProcessedCount), nil
+		})
+		if err != nil {
+			return fmt.Errorf("GetTraceSummaries %q: %w", expr, err)
+		}
+		fmt.Fprintf(b.out, "search first page over %s, filter %-32q %8.1f ms median of 5 (%s)\n", b.spread, expr, float64(d.Microseconds())/1000, info)
+	}
+	for _, w := range []time.Duration{time.Minute, 5 * time.Minute} {
+		gs, ge := xrayapi.Time(float64(b.epoch.Add(-w).Unix())), xrayapi.Time(float64(b.epoch.Unix()))
+		d, info, err := median(func() (string, error) {
+			out, err := c.GetServiceGraph(ctx, xrayapi.GetServiceGraphInput{StartTime: &gs, EndTime: &ge})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d services", len(out.Services)), nil
+		})
+		if err != nil {
+			fmt.Fprintf(b.out, "graph  service graph of the last %s: %v\n", w, err)
+			continue
+		}
+		fmt.Fprintf(b.out, "graph  service graph of the last %s: %.1f ms median of 5 (%s)\n", w, float64(d.Microseconds())/1000, info)
+	}
 	return nil
 }
 
