@@ -121,32 +121,42 @@ func NewHandler(cfg Config, in Ingester, q Querier, s Sampler, g Grouper, log *s
 			WriteError(w, InvalidRequest("%s is not implemented by thaw yet; docs/api.md lists what is", op))
 		})
 	}
+	for path, na := range notApplicable {
+		h.mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+			WriteError(w, InvalidRequest("%s does not apply to thaw: %s (docs/api.md)", na[0], na[1]))
+		})
+	}
 	return h
 }
 
 // notImplemented lists the X-Ray operations thaw does not serve yet, so that
 // they get a clear error naming them instead of a 404 page.
 var notImplemented = map[string]string{
-	"/TagResource":                   "TagResource",
-	"/UntagResource":                 "UntagResource",
-	"/ListTagsForResource":           "ListTagsForResource",
-	"/EncryptionConfig":              "GetEncryptionConfig",
-	"/PutEncryptionConfig":           "PutEncryptionConfig",
-	"/GetTraceSegmentDestination":    "GetTraceSegmentDestination",
-	"/UpdateTraceSegmentDestination": "UpdateTraceSegmentDestination",
-	"/InsightSummaries":              "GetInsightSummaries",
-	"/Insight":                       "GetInsight",
-	"/InsightEvents":                 "GetInsightEvents",
-	"/InsightImpactGraph":            "GetInsightImpactGraph",
-	"/GetIndexingRules":              "GetIndexingRules",
-	"/UpdateIndexingRule":            "UpdateIndexingRule",
-	"/StartTraceRetrieval":           "StartTraceRetrieval",
-	"/ListRetrievedTraces":           "ListRetrievedTraces",
-	"/GetRetrievedTracesGraph":       "GetRetrievedTracesGraph",
-	"/CancelTraceRetrieval":          "CancelTraceRetrieval",
-	"/PutResourcePolicy":             "PutResourcePolicy",
-	"/DeleteResourcePolicy":          "DeleteResourcePolicy",
-	"/ListResourcePolicies":          "ListResourcePolicies",
+	"/TagResource":         "TagResource",
+	"/UntagResource":       "UntagResource",
+	"/ListTagsForResource": "ListTagsForResource",
+	"/GetIndexingRules":    "GetIndexingRules",
+	"/UpdateIndexingRule":  "UpdateIndexingRule",
+}
+
+// notApplicable lists the X-Ray operations about AWS account features that
+// have no meaning for a self-hosted store, with the reason thaw gives.
+var notApplicable = map[string][2]string{
+	"/EncryptionConfig":              {"GetEncryptionConfig", "thaw keeps its data on your own disk; it has no AWS KMS encryption to configure"},
+	"/PutEncryptionConfig":           {"PutEncryptionConfig", "thaw keeps its data on your own disk; it has no AWS KMS encryption to configure"},
+	"/GetTraceSegmentDestination":    {"GetTraceSegmentDestination", "thaw is where segments go; there is no CloudWatch destination to choose"},
+	"/UpdateTraceSegmentDestination": {"UpdateTraceSegmentDestination", "thaw is where segments go; there is no CloudWatch destination to choose"},
+	"/InsightSummaries":              {"GetInsightSummaries", "X-Ray Insights is an AWS service; thaw's own analysis is thaw why"},
+	"/Insight":                       {"GetInsight", "X-Ray Insights is an AWS service; thaw's own analysis is thaw why"},
+	"/InsightEvents":                 {"GetInsightEvents", "X-Ray Insights is an AWS service; thaw's own analysis is thaw why"},
+	"/InsightImpactGraph":            {"GetInsightImpactGraph", "X-Ray Insights is an AWS service; thaw's own analysis is thaw why"},
+	"/StartTraceRetrieval":           {"StartTraceRetrieval", "trace retrieval belongs to CloudWatch Transaction Search; thaw serves traces with BatchGetTraces"},
+	"/ListRetrievedTraces":           {"ListRetrievedTraces", "trace retrieval belongs to CloudWatch Transaction Search; thaw serves traces with BatchGetTraces"},
+	"/GetRetrievedTracesGraph":       {"GetRetrievedTracesGraph", "trace retrieval belongs to CloudWatch Transaction Search; thaw serves graphs with GetTraceGraph"},
+	"/CancelTraceRetrieval":          {"CancelTraceRetrieval", "trace retrieval belongs to CloudWatch Transaction Search; thaw serves traces with BatchGetTraces"},
+	"/PutResourcePolicy":             {"PutResourcePolicy", "resource policies are AWS IAM; thaw's access is its listen address (and API keys to come)"},
+	"/DeleteResourcePolicy":          {"DeleteResourcePolicy", "resource policies are AWS IAM; thaw's access is its listen address (and API keys to come)"},
+	"/ListResourcePolicies":          {"ListResourcePolicies", "resource policies are AWS IAM; thaw's access is its listen address (and API keys to come)"},
 }
 
 // ServeHTTP serves the API, adding the request id header X-Ray clients log.

@@ -285,8 +285,10 @@ func TestErrors(t *testing.T) {
 			400, "InvalidRequestException", "Exceeding maximum query size: 5"},
 		{"not implemented", xrayapi.DefaultConfig(), fakes{}, "/TagResource", `{}`,
 			400, "InvalidRequestException", "TagResource is not implemented"},
-		{"not implemented, empty body", xrayapi.DefaultConfig(), fakes{}, "/EncryptionConfig", ``,
-			400, "InvalidRequestException", "GetEncryptionConfig is not implemented"},
+		{"not implemented, empty body", xrayapi.DefaultConfig(), fakes{}, "/GetIndexingRules", ``,
+			400, "InvalidRequestException", "GetIndexingRules is not implemented"},
+		{"not applicable, with the reason", xrayapi.DefaultConfig(), fakes{}, "/EncryptionConfig", ``,
+			400, "InvalidRequestException", "GetEncryptionConfig does not apply to thaw: thaw keeps its data on your own disk"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
