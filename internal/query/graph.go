@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/thawtrace/thaw/internal/analyze/graph"
 	"github.com/thawtrace/thaw/internal/analyze/summary"
@@ -61,6 +62,21 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 	if in.NextToken != "" {
 		return nil, xrayapi.InvalidRequest("NextToken does not belong to this query; thaw answers the whole graph in one page")
 	}
+	// Whole minutes come from per-minute rollups where the store keeps
+	// them (built once from the traces whose last activity falls in the
+	// minute); a group's graph is built from its traces.
+	if rs, ok := s.r.(rollupStore); ok && groupFilter == nil {
+		first, last := uint32(math.Floor(start/60)), uint32(math.Ceil(end/60))
+		rolled, err := s.graphFromRollups(ctx, rs, first, last)
+		if err != nil {
+			return nil, err
+		}
+		services, err := wireServices(rolled)
+		if err != nil {
+			return nil, err
+		}
+		return &xrayapi.GetServiceGraphOutput{StartTime: float64(first) * 60, EndTime: float64(last) * 60, Services: services}, nil
+	}
 	var g graph.Graph
 	err = s.eachTrace(ctx, start, end, groupFilter, func(_ store.Hit, t *segment.Trace) { g.AddTrace(t) })
 	if err != nil {
@@ -85,7 +101,7 @@ func (s *Service) eachTrace(ctx context.Context, start, end float64, groupFilter
 			return fmt.Errorf("scan summaries: %w", err)
 		}
 		if n++; n > s.cfg.MaxGraphTraces {
-			return xrayapi.InvalidRequest("the range holds more than %d traces, more than thaw aggregates on demand; narrow the range", s.cfg.MaxGraphTraces)
+			return errTooManyTraces(s.cfg.MaxGraphTraces)
 		}
 		id, err := segment.ParseTraceID(hit.Summary.ID)
 		if err != nil {
@@ -163,4 +179,8 @@ func wireServices(services []graph.Service) ([]xrayapi.Service, error) {
 		return nil, fmt.Errorf("decode service graph: %w", err)
 	}
 	return out, nil
+}
+
+func errTooManyTraces(limit int) error {
+	return xrayapi.InvalidRequest("the range holds more than %d traces without a stored rollup, more than thaw aggregates on demand; narrow the range", limit)
 }

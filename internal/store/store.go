@@ -66,6 +66,10 @@ const (
 	ByEvent
 	// ByService matches traces with a segment ending in the range.
 	ByService
+	// ByActivity matches traces whose last activity (latest segment start
+	// or end) lies in the range: each trace in exactly one of a series of
+	// adjacent ranges, as per-period aggregates need.
+	ByActivity
 )
 
 // SummaryQuery selects summaries by time.

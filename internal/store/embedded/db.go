@@ -112,6 +112,11 @@ type DB struct {
 	// the summarizer: writers hold it shared across both, and a pass holds
 	// it exclusively while it takes its snapshot of the dirty markers.
 	commitMu sync.RWMutex
+
+	// rollupGen counts, per epoch minute, the summarizer passes that made
+	// its graph rollup stale (see RollupGeneration).
+	rollupMu  sync.Mutex
+	rollupGen map[uint32]uint64
 }
 
 var _ store.Store = (*DB)(nil)

@@ -330,9 +330,21 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("WriteDocuments: %v", err)
 	}
 	traces[0].kept = true
+	// A graph rollup that counted an expiring trace must go with it.
+	expiring, err := db.Summary(t.Context(), ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rollupMinute := minuteOf(toMicros(lastActivity(expiring)))
+	if ok, err := db.PutGraphRollup(t.Context(), rollupMinute, db.RollupGeneration(rollupMinute), []byte("[]")); !ok || err != nil {
+		t.Fatalf("PutGraphRollup = %v, %v; want stored", ok, err)
+	}
 
 	if err := db.applyRetention(now); err != nil {
 		t.Fatalf("applyRetention(%v): %v", now, err)
+	}
+	if _, err := db.GraphRollup(t.Context(), rollupMinute); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("graph rollup of an expired trace's minute: err = %v, want store.ErrNotFound", err)
 	}
 	if err := db.Flush(t.Context()); err != nil {
 		t.Fatalf("Flush: %v", err)

@@ -15,6 +15,7 @@ const (
 	prefixSummary = 's' // s | trace(16)                             → version(1) | summary JSON
 	prefixEvent   = 'e' // e | last activity µs(8) | trace(16)       → empty
 	prefixWritten = 'w' // w | summary write time s(4) | trace(16)  → empty
+	prefixRollup  = 'r' // r | minute (4, epoch minutes)             → encoded graph rollup
 	prefixMeta    = 'm' // m | name                                  → value
 )
 
@@ -106,3 +107,11 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// rollupKey is the key of the graph rollup of an epoch minute.
+func rollupKey(minute uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixRollup}, minute)
+}
+
+// minuteOf is the epoch minute of a time in microseconds.
+func minuteOf(micros uint64) uint32 { return uint32(micros / 60e6) }

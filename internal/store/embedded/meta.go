@@ -71,3 +71,59 @@ func (db *DB) saveMeta(ctx context.Context, key, v []byte) error {
 	}
 	return nil
 }
+
+// GraphRollup returns the stored service-graph rollup of an epoch minute,
+// as the query layer encoded it, or store.ErrNotFound. A rollup is deleted
+// whenever a trace with last activity in its minute changes.
+func (db *DB) GraphRollup(ctx context.Context, minute uint32) ([]byte, error) {
+	return db.loadMeta(ctx, rollupKey(minute))
+}
+
+// RollupGeneration returns the change count of an epoch minute's rollup:
+// read it before reading the minute's traces, and pass it to
+// PutGraphRollup, which then refuses to store a rollup that a summarizer
+// pass made stale meanwhile.
+func (db *DB) RollupGeneration(minute uint32) uint64 {
+	db.rollupMu.Lock()
+	defer db.rollupMu.Unlock()
+	return db.rollupGen[minute]
+}
+
+// rollupsChanged records that a committed summarizer pass deleted the
+// rollups of these minutes.
+func (db *DB) rollupsChanged(minutes []uint32) {
+	if len(minutes) == 0 {
+		return
+	}
+	db.rollupMu.Lock()
+	defer db.rollupMu.Unlock()
+	if db.rollupGen == nil {
+		db.rollupGen = map[uint32]uint64{}
+	}
+	for _, m := range minutes {
+		db.rollupGen[m]++
+	}
+}
+
+// PutGraphRollup stores the rollup of an epoch minute, built from the
+// traces read after RollupGeneration returned gen; it stores nothing (and
+// reports false) if the minute changed since. Not synced: a lost rollup is
+// rebuilt from the traces.
+func (db *DB) PutGraphRollup(ctx context.Context, minute uint32, gen uint64, v []byte) (bool, error) {
+	if !db.enter() {
+		return false, store.ErrClosed
+	}
+	defer db.ops.Done()
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	db.rollupMu.Lock()
+	defer db.rollupMu.Unlock()
+	if db.rollupGen[minute] != gen {
+		return false, nil
+	}
+	if err := db.pdb.Set(rollupKey(minute), v, pebble.NoSync); err != nil {
+		return false, fmt.Errorf("write graph rollup %d: %w", minute, err)
+	}
+	return true, nil
+}

@@ -168,9 +168,10 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 		fromCache bool
 	}
 	done := make([]result, 0, len(order))
+	var touched []uint32 // rollup minutes this pass makes stale
 	for _, tid := range order {
 		d := dirty[tid]
-		fromCache, err := db.summarizeTrace(ctx, b, tid, d.count)
+		fromCache, err := db.summarizeTrace(ctx, b, tid, d.count, &touched)
 		if err != nil {
 			// A trace that cannot be summarized must not block the others;
 			// its marker stays for the next pass.
@@ -192,10 +193,11 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 	for _, r := range done {
 		db.pending.summarized(r.id, dirty[r.id].count, r.fromCache)
 	}
+	db.rollupsChanged(touched)
 	return next, nil
 }
 
-func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64) (fromCache bool, err error) {
+func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.TraceID, added uint64, touched *[]uint32) (fromCache bool, err error) {
 	old, oldWritten, err := db.storedSummary(tid)
 	hadOld := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -228,11 +230,18 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 		return fromCache, err
 	}
 	newAct := toMicros(lastActivity(s))
+	// The trace changes the graph rollup of its activity minute (and of
+	// the minute it leaves): those are stale now.
+	if err := b.Delete(rollupKey(minuteOf(newAct)), nil); err != nil {
+		return fromCache, err
+	}
+	*touched = append(*touched, minuteOf(newAct))
 	if hadOld {
 		if oldAct := toMicros(lastActivity(old)); oldAct != newAct {
-			if err := b.Delete(eventKey(oldAct, tid), nil); err != nil {
+			if err := errors.Join(b.Delete(eventKey(oldAct, tid), nil), b.Delete(rollupKey(minuteOf(oldAct)), nil)); err != nil {
 				return fromCache, err
 			}
+			*touched = append(*touched, minuteOf(oldAct))
 		}
 	}
 	return fromCache, b.Set(eventKey(newAct, tid), nil, nil)
@@ -315,6 +324,9 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 		case store.ByTraceID:
 			lo = epochBound(uint32(math.Max(0, math.Min(math.Ceil(start), math.MaxUint32))))
 			hi = epochBound(uint32(math.Max(0, math.Min(math.Ceil(end), math.MaxUint32))))
+		case store.ByActivity:
+			lo = microsBound(toMicros(start))
+			hi = microsBound(toMicros(end))
 		default:
 			lo = microsBound(toMicros(start))
 			hi = microsBound(toMicros(end + db.cfg.MaxTraceSpan.Seconds()))
@@ -361,11 +373,15 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 					yield(store.Hit{}, err)
 					return
 				}
-				t, ok := matchEvent(s, start, end, q.Range == store.ByService)
+				at := float64(binary.BigEndian.Uint64(k[1:9])) / 1e6
+				t, ok := at, true
+				if q.Range != store.ByActivity {
+					t, ok = matchEvent(s, start, end, q.Range == store.ByService)
+				}
 				if !ok {
 					continue
 				}
-				hit = store.Hit{Summary: s, MatchedEventTime: t, IndexTime: float64(binary.BigEndian.Uint64(k[1:9])) / 1e6}
+				hit = store.Hit{Summary: s, MatchedEventTime: t, IndexTime: at}
 			}
 			hit.Cursor = copyBytes(k)
 			if !yield(hit, nil) {
@@ -458,12 +474,15 @@ func (db *DB) applyRetention(now time.Time) error {
 func (db *DB) deleteTraces(writtenKeys [][]byte) error {
 	b := db.pdb.NewBatch()
 	defer b.Close()
+	var touched []uint32 // graph rollups that counted these traces
 	for _, wk := range writtenKeys {
 		tid := traceFromKey(wk, 5)
 		if s, err := db.summary(tid); err == nil {
-			if err := b.Delete(eventKey(toMicros(lastActivity(s)), tid), nil); err != nil {
+			act := toMicros(lastActivity(s))
+			if err := errors.Join(b.Delete(eventKey(act, tid), nil), b.Delete(rollupKey(minuteOf(act)), nil)); err != nil {
 				return err
 			}
+			touched = append(touched, minuteOf(act))
 		}
 		for _, p := range []byte{prefixDoc, prefixDirty} {
 			tp := tracePrefix(p, tid)
@@ -478,5 +497,6 @@ func (db *DB) deleteTraces(writtenKeys [][]byte) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("delete %d expired traces: %w", len(writtenKeys), err)
 	}
+	db.rollupsChanged(touched)
 	return nil
 }

@@ -1,0 +1,108 @@
+package query_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/thawtrace/thaw/internal/query"
+	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
+	"github.com/thawtrace/thaw/internal/store/embedded"
+	"github.com/thawtrace/thaw/internal/xrayapi"
+)
+
+// plainReader hides the embedded store's rollup methods, so the query
+// layer builds every graph from traces.
+type plainReader struct{ store.Reader }
+
+// TestGetServiceGraphRollups checks that graphs answered from per-minute
+// rollups in the real embedded store equal graphs built from the traces,
+// before and after the rollups are stored, and that a late document makes
+// its minute's rollup stale.
+func TestGetServiceGraphRollups(t *testing.T) {
+	t.Parallel()
+	cfg := embedded.DefaultConfig()
+	cfg.Dir = t.TempDir()
+	db, err := embedded.Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := t.Context()
+
+	const minute0 = 28_333_333 // epoch minute of the first traces (2023)
+	t0 := float64(minute0 * 60)
+	doc := func(n int, at float64, sub string) segment.Document {
+		id := fmt.Sprintf("1-%08x-%024x", int(t0), n)
+		d := docsOf(t, fmt.Sprintf(`{"trace_id":%q,"id":"%016x","name":"fn","start_time":%f,"end_time":%f,%s
+			"subsegments":[{"id":"%016x","name":%q,"namespace":"aws","start_time":%f,"end_time":%f}]}`,
+			id, n<<8|1, at, at+0.5, map[bool]string{true: `"fault":true,`}[n%4 == 0],
+			n<<8|2, sub, at+0.1, at+0.3))
+		return d[0]
+	}
+	var docs []segment.Document
+	for n := range 9 { // three minutes, three traces each
+		docs = append(docs, doc(n, t0+float64(n/3*60+n%3*10+5), "DynamoDB"))
+	}
+	if err := db.WriteDocuments(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	rolled := query.New(query.DefaultConfig(), db, nil, nil)
+	plain := query.New(query.DefaultConfig(), plainReader{db}, nil, nil)
+	in := xrayapi.GetServiceGraphInput{StartTime: ptr(xrayapi.Time(t0)), EndTime: ptr(xrayapi.Time(t0 + 180))}
+	same := func(when string) *xrayapi.GetServiceGraphOutput {
+		t.Helper()
+		want, err := plain.GetServiceGraph(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rolled.GetServiceGraph(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: graph from rollups differs from graph from traces (-traces +rollups):\n%s", when, diff)
+		}
+		return got
+	}
+
+	same("rollups built")
+	for m := uint32(minute0); m < minute0+3; m++ {
+		if _, err := db.GraphRollup(ctx, m); err != nil {
+			t.Errorf("rollup of minute %d after the first query: %v, want stored", m, err)
+		}
+	}
+	same("rollups read")
+
+	// A late subsegment document of trace 1 (minute 0) calls S3: the
+	// minute's rollup must go, and the next graph must show the call.
+	late := docsOf(t, fmt.Sprintf(`{"trace_id":"1-%08x-%024x","id":"%016x","parent_id":"%016x","type":"subsegment","name":"S3","namespace":"aws","start_time":%f,"end_time":%f}`,
+		int(t0), 1, 1<<8|3, 1<<8|1, t0+15.3, t0+15.4))
+	if err := db.WriteDocuments(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GraphRollup(ctx, minute0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rollup of minute 0 after a late document: err = %v, want ErrNotFound", err)
+	}
+	if _, err := db.GraphRollup(ctx, minute0+1); err != nil {
+		t.Errorf("rollup of minute 1 after a late document elsewhere: %v, want kept", err)
+	}
+	out := same("after a late document")
+	var s3 bool
+	for _, svc := range out.Services {
+		s3 = s3 || svc.Name == "S3"
+	}
+	if !s3 {
+		t.Errorf("services after the late S3 call = %+v, want an S3 node", out.Services)
+	}
+}
