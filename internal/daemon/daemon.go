@@ -102,6 +102,9 @@ type Server struct {
 	http *http.Server
 	hl   net.Listener
 	wg   sync.WaitGroup
+
+	stopWarm context.CancelFunc // stops the graph rollup warmer
+	warmDone chan struct{}
 }
 
 // New builds a server; it opens and starts nothing.
@@ -162,8 +165,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("load groups: %w", err)
 	}
-	api := xrayapi.NewHandler(s.cfg.API, s.pipe, query.New(s.cfg.Query, s.db, grps, s.log.With("component", "query")),
-		rules, grps, s.log.With("component", "api"))
+	q := query.New(s.cfg.Query, s.db, grps, s.log.With("component", "query"))
+	s.startWarmer(ctx, q)
+	api := xrayapi.NewHandler(s.cfg.API, s.pipe, q, rules, grps, s.log.With("component", "api"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	if s.cfg.Pprof {
@@ -249,6 +253,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.udp != nil {
 		errs = append(errs, s.udp.Shutdown(ctx))
 	}
+	if s.stopWarm != nil {
+		s.stopWarm()
+		<-s.warmDone
+	}
 	if s.pipe != nil {
 		errs = append(errs, s.pipe.Shutdown(ctx))
 	}
@@ -256,6 +264,39 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Graph rollups of the minutes that ended in the last warmWindow are built
+// every warmEvery, so that service graphs of recent windows read rollups
+// from the first query. Older minutes are built when a query first needs
+// them.
+const (
+	warmEvery  = 20 * time.Second
+	warmWindow = time.Hour
+)
+
+func (s *Server) startWarmer(ctx context.Context, q *query.Service) {
+	ctx, s.stopWarm = context.WithCancel(context.WithoutCancel(ctx))
+	s.warmDone = make(chan struct{})
+	log := s.log.With("component", "rollups")
+	go func() {
+		defer close(s.warmDone)
+		t := time.NewTicker(warmEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := q.WarmGraphRollups(ctx, warmWindow)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("build graph rollups", "err", err)
+			} else if n > 0 {
+				log.Debug("built graph rollups", "minutes", n)
+			}
+		}
+	}()
 }
 
 // samplingStore keeps the sampling rules in the embedded store.

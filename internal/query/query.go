@@ -15,6 +15,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/thawtrace/thaw/internal/analyze/summary"
@@ -55,6 +56,9 @@ type Service struct {
 	r    store.Reader
 	eval filter.Evaluator
 	log  *slog.Logger
+
+	warmMu   sync.Mutex
+	warmSeen map[uint32]uint64 // rollup generation per minute at the last warming
 }
 
 var _ xrayapi.Querier = (*Service)(nil)

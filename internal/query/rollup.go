@@ -1,13 +1,9 @@
 package query
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"time"
 
 	"github.com/thawtrace/thaw/internal/analyze/graph"
@@ -23,190 +19,110 @@ type rollupStore interface {
 	PutGraphRollup(ctx context.Context, minute uint32, gen uint64, v []byte) (bool, error)
 }
 
-// rollupSettle is how old a minute must be before its rollup is stored:
-// traces still receiving documents would make it stale at once.
-const rollupSettle = 2 * time.Minute
-
 // graphFromRollups builds the graph of whole minutes [first, last) from
 // stored rollups, building and storing the missing ones from the traces
-// whose last activity falls in each minute.
+// whose last activity falls in each minute. It reads at most
+// MaxGraphTraces traces in all.
 func (s *Service) graphFromRollups(ctx context.Context, rs rollupStore, first, last uint32) ([]graph.Service, error) {
-	settled := uint32(time.Now().Add(-rollupSettle).Unix() / 60)
-	lists := make([][]graph.Service, 0, last-first)
-	n := 0
+	var g graph.Graph
+	budget := s.cfg.MaxGraphTraces
 	for m := first; m < last; m++ {
-		v, err := rs.GraphRollup(ctx, m)
-		if err == nil {
-			var services []graph.Service
-			if err := json.Unmarshal(v, &services); err != nil {
-				return nil, fmt.Errorf("decode graph rollup of minute %d: %w", m, err)
-			}
-			lists = append(lists, services)
-			continue
+		mg, err := s.minuteGraph(ctx, rs, m, &budget)
+		if err != nil {
+			return nil, err
 		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("read graph rollup of minute %d: %w", m, err)
+		g.Merge(mg)
+	}
+	return g.Services(), nil
+}
+
+// WarmGraphRollups builds and stores the missing graph rollups of the
+// minutes that ended within the last window and did not change since the
+// previous call, so that graph queries find them ready. A minute still
+// changing (a backfill, late documents) waits for a quiet interval rather
+// than be rebuilt on every call. It returns how many it built. Stores
+// without rollups have nothing to warm.
+func (s *Service) WarmGraphRollups(ctx context.Context, window time.Duration) (int, error) {
+	rs, ok := s.r.(rollupStore)
+	if !ok {
+		return 0, nil
+	}
+	s.warmMu.Lock()
+	defer s.warmMu.Unlock()
+	now := uint32(time.Now().Unix() / 60)
+	first := now - uint32(window/time.Minute)
+	if s.warmSeen == nil {
+		s.warmSeen = map[uint32]uint64{}
+	}
+	for m := range s.warmSeen {
+		if m < first {
+			delete(s.warmSeen, m)
+		}
+	}
+	built := 0
+	for m := first; m < now; m++ {
+		if _, err := rs.GraphRollup(ctx, m); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return built, fmt.Errorf("read graph rollup of minute %d: %w", m, err)
 		}
 		gen := rs.RollupGeneration(m)
+		if seen, ok := s.warmSeen[m]; !ok || seen != gen {
+			s.warmSeen[m] = gen
+			continue
+		}
+		budget := s.cfg.MaxGraphTraces
+		if _, err := s.minuteGraph(ctx, rs, m, &budget); err != nil {
+			return built, err
+		}
+		built++
+	}
+	return built, nil
+}
+
+// minuteGraph returns the graph of the traces whose last activity falls in
+// an epoch minute: its stored rollup, or else one built from the traces
+// (taking them from *budget) and stored if the minute has ended. A rollup
+// stored too early is harmless, since any change deletes it, but one of
+// the current minute would be deleted by the next document.
+func (s *Service) minuteGraph(ctx context.Context, rs rollupStore, m uint32, budget *int) (*graph.Graph, error) {
+	v, err := rs.GraphRollup(ctx, m)
+	if err == nil {
 		var g graph.Graph
-		q := store.SummaryQuery{Start: time.Unix(int64(m)*60, 0), End: time.Unix(int64(m+1)*60, 0), Range: store.ByActivity}
-		for hit, err := range s.r.Summaries(ctx, q) {
-			if err != nil {
-				return nil, fmt.Errorf("scan summaries: %w", err)
-			}
-			if n++; n > s.cfg.MaxGraphTraces {
-				return nil, errTooManyTraces(s.cfg.MaxGraphTraces)
-			}
-			id, err := segment.ParseTraceID(hit.Summary.ID)
-			if err != nil {
-				continue
-			}
-			if err := s.addTrace(ctx, &g, id); err != nil {
-				return nil, err
-			}
+		if err := g.UnmarshalBinary(v); err == nil {
+			return &g, nil
 		}
-		services := g.Services()
-		if m < settled {
-			b, err := json.Marshal(services)
-			if err != nil {
-				return nil, fmt.Errorf("encode graph rollup: %w", err)
-			}
-			if _, err := rs.PutGraphRollup(ctx, m, gen, b); err != nil {
-				return nil, err
-			}
-		}
-		lists = append(lists, services)
+		// A corrupt rollup is rebuilt from the traces below.
+		s.log.Warn("rebuild corrupt graph rollup", "minute", m, "err", err)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("read graph rollup of minute %d: %w", m, err)
 	}
-	return mergeServices(lists), nil
-}
-
-type nodeKey struct{ name, typ, account string }
-
-func keyOf(s graph.Service) nodeKey { return nodeKey{s.Name, s.Type, s.AccountID} }
-
-// mergeServices adds up service graphs: nodes by identity, edges by their
-// callee, statistics summed, histograms merged, times widened.
-func mergeServices(lists [][]graph.Service) []graph.Service {
-	nodes := map[nodeKey]*graph.Service{}
-	edges := map[nodeKey]map[nodeKey]*graph.Edge{}
-	for _, list := range lists {
-		byRef := make(map[int]nodeKey, len(list))
-		for _, s := range list {
-			byRef[s.ReferenceID] = keyOf(s)
+	gen := rs.RollupGeneration(m)
+	var g graph.Graph
+	q := store.SummaryQuery{Start: time.Unix(int64(m)*60, 0), End: time.Unix(int64(m+1)*60, 0), Range: store.ByActivity}
+	for hit, err := range s.r.Summaries(ctx, q) {
+		if err != nil {
+			return nil, fmt.Errorf("scan summaries: %w", err)
 		}
-		for _, s := range list {
-			k := keyOf(s)
-			n := nodes[k]
-			if n == nil {
-				c := s
-				c.Edges = nil
-				c.SummaryStatistics = nil
-				c.DurationHistogram, c.ResponseTimeHistogram = nil, nil
-				n = &c
-				nodes[k] = n
-				edges[k] = map[nodeKey]*graph.Edge{}
-			}
-			n.Root = n.Root || s.Root
-			if s.State == graph.StateActive {
-				n.State = graph.StateActive
-			}
-			n.StartTime, n.EndTime = minTime(n.StartTime, s.StartTime), math.Max(n.EndTime, s.EndTime)
-			if s.SummaryStatistics != nil {
-				if n.SummaryStatistics == nil {
-					n.SummaryStatistics = &graph.Statistics{}
-				}
-				addStatistics(n.SummaryStatistics, *s.SummaryStatistics)
-			}
-			n.DurationHistogram = mergeHistograms(n.DurationHistogram, s.DurationHistogram)
-			n.ResponseTimeHistogram = mergeHistograms(n.ResponseTimeHistogram, s.ResponseTimeHistogram)
-			for _, e := range s.Edges {
-				callee := byRef[e.ReferenceID]
-				me := edges[k][callee]
-				if me == nil {
-					c := e
-					c.SummaryStatistics = graph.Statistics{}
-					c.ResponseTimeHistogram, c.Aliases = nil, nil
-					me = &c
-					edges[k][callee] = me
-				}
-				me.StartTime, me.EndTime = minTime(me.StartTime, e.StartTime), math.Max(me.EndTime, e.EndTime)
-				addStatistics(&me.SummaryStatistics, e.SummaryStatistics)
-				me.ResponseTimeHistogram = mergeHistograms(me.ResponseTimeHistogram, e.ResponseTimeHistogram)
-				for _, a := range e.Aliases {
-					if !slices.ContainsFunc(me.Aliases, func(b graph.Alias) bool { return b.Name == a.Name && b.Type == a.Type }) {
-						me.Aliases = append(me.Aliases, a)
-					}
-				}
-			}
+		if *budget--; *budget < 0 {
+			return nil, errTooManyTraces(s.cfg.MaxGraphTraces)
+		}
+		id, err := segment.ParseTraceID(hit.Summary.ID)
+		if err != nil {
+			continue
+		}
+		if err := s.addTrace(ctx, &g, id); err != nil {
+			return nil, err
 		}
 	}
-	keys := make([]nodeKey, 0, len(nodes))
-	for k := range nodes {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b nodeKey) int {
-		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.typ, b.typ), cmp.Compare(a.account, b.account))
-	})
-	ref := make(map[nodeKey]int, len(keys))
-	for i, k := range keys {
-		ref[k] = i
-	}
-	out := make([]graph.Service, 0, len(keys))
-	for i, k := range keys {
-		n := *nodes[k]
-		n.ReferenceID = i
-		n.Edges = []graph.Edge{}
-		for callee, e := range edges[k] {
-			c := *e
-			c.ReferenceID = ref[callee]
-			if c.Aliases == nil {
-				c.Aliases = []graph.Alias{}
-			}
-			slices.SortFunc(c.Aliases, func(a, b graph.Alias) int { return cmp.Compare(a.Name, b.Name) })
-			n.Edges = append(n.Edges, c)
+	if int64(m) < time.Now().Unix()/60 {
+		b, err := g.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("encode graph rollup: %w", err)
 		}
-		slices.SortFunc(n.Edges, func(a, b graph.Edge) int { return cmp.Compare(a.ReferenceID, b.ReferenceID) })
-		out = append(out, n)
+		if _, err := rs.PutGraphRollup(ctx, m, gen, b); err != nil {
+			return nil, err
+		}
 	}
-	return out
-}
-
-func minTime(a, b float64) float64 {
-	if a == 0 {
-		return b
-	}
-	if b == 0 {
-		return a
-	}
-	return math.Min(a, b)
-}
-
-func addStatistics(dst *graph.Statistics, s graph.Statistics) {
-	dst.OkCount += s.OkCount
-	dst.TotalCount += s.TotalCount
-	dst.TotalResponseTime = math.Round((dst.TotalResponseTime+s.TotalResponseTime)*1e6) / 1e6
-	dst.ErrorStatistics.ThrottleCount += s.ErrorStatistics.ThrottleCount
-	dst.ErrorStatistics.OtherCount += s.ErrorStatistics.OtherCount
-	dst.ErrorStatistics.TotalCount += s.ErrorStatistics.TotalCount
-	dst.FaultStatistics.OtherCount += s.FaultStatistics.OtherCount
-	dst.FaultStatistics.TotalCount += s.FaultStatistics.TotalCount
-}
-
-func mergeHistograms(a, b []graph.HistogramEntry) []graph.HistogramEntry {
-	if len(b) == 0 {
-		return a
-	}
-	counts := make(map[float64]int64, len(a)+len(b))
-	for _, e := range a {
-		counts[e.Value] += e.Count
-	}
-	for _, e := range b {
-		counts[e.Value] += e.Count
-	}
-	out := make([]graph.HistogramEntry, 0, len(counts))
-	for v, c := range counts {
-		out = append(out, graph.HistogramEntry{Value: v, Count: c})
-	}
-	slices.SortFunc(out, func(x, y graph.HistogramEntry) int { return cmp.Compare(x.Value, y.Value) })
-	return out
+	return &g, nil
 }

@@ -3,10 +3,13 @@ package query_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/thawtrace/thaw/internal/analyze/graph"
 	"github.com/thawtrace/thaw/internal/query"
 	"github.com/thawtrace/thaw/internal/segment"
 	"github.com/thawtrace/thaw/internal/store"
@@ -104,5 +107,59 @@ func TestGetServiceGraphRollups(t *testing.T) {
 	}
 	if !s3 {
 		t.Errorf("services after the late S3 call = %+v, want an S3 node", out.Services)
+	}
+}
+
+// TestWarmGraphRollups checks that warming builds the rollups of the ended,
+// quiet minutes in its window, once, and leaves the current minute alone.
+func TestWarmGraphRollups(t *testing.T) {
+	t.Parallel()
+	cfg := embedded.DefaultConfig()
+	cfg.Dir = t.TempDir()
+	db, err := embedded.Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := t.Context()
+
+	now := time.Now()
+	at := float64(now.Add(-3*time.Minute).Unix()/60*60 + 20) // inside an ended minute
+	docs := docsOf(t, fmt.Sprintf(`{"trace_id":"1-%08x-%024x","id":"a000000000000001","name":"fn","start_time":%f,"end_time":%f}`, int(at), 1, at, at+0.5))
+	if err := db.WriteDocuments(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := query.New(query.DefaultConfig(), db, nil, nil)
+	// The first call only notes each minute's state: a minute is built
+	// once it stayed unchanged from one call to the next.
+	if n, err := s.WarmGraphRollups(ctx, 10*time.Minute); err != nil || n != 0 {
+		t.Fatalf("first WarmGraphRollups = %d, %v; want nothing built yet", n, err)
+	}
+	n, err := s.WarmGraphRollups(ctx, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 9 { // 10 ended minutes, 9 if the minute turned meanwhile
+		t.Errorf("WarmGraphRollups built %d rollups, want the 10 ended minutes of the window", n)
+	}
+	v, err := db.GraphRollup(ctx, uint32(at/60))
+	if err != nil {
+		t.Fatalf("rollup of the trace's minute: %v", err)
+	}
+	var g graph.Graph
+	if err := g.UnmarshalBinary(v); err != nil {
+		t.Fatal(err)
+	}
+	if ss := g.Services(); !slices.ContainsFunc(ss, func(s graph.Service) bool { return s.Name == "fn" && s.State == graph.StateActive }) {
+		t.Errorf("rollup of the trace's minute = %+v, want the fn node", ss)
+	}
+	if _, err := db.GraphRollup(ctx, uint32(time.Now().Unix()/60)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rollup of the current minute: err = %v, want store.ErrNotFound (it has not ended)", err)
+	}
+	if n, err := s.WarmGraphRollups(ctx, 10*time.Minute); err != nil || n > 1 {
+		t.Errorf("second WarmGraphRollups = %d, %v; want nothing left to build (1 if the minute turned)", n, err)
 	}
 }
