@@ -138,12 +138,26 @@ func TestWarmGraphRollups(t *testing.T) {
 	if n, err := s.WarmGraphRollups(ctx, 10*time.Minute); err != nil || n != 0 {
 		t.Fatalf("first WarmGraphRollups = %d, %v; want nothing built yet", n, err)
 	}
+	// A second trace in the same minute: that minute is not quiet yet.
+	docs = docsOf(t, fmt.Sprintf(`{"trace_id":"1-%08x-%024x","id":"a000000000000002","name":"fn","start_time":%f,"end_time":%f}`, int(at), 2, at+1, at+1.5))
+	if err := db.WriteDocuments(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.WarmGraphRollups(ctx, 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 9 { // 10 ended minutes, 9 if the minute turned meanwhile
-		t.Errorf("WarmGraphRollups built %d rollups, want the 10 ended minutes of the window", n)
+	if n < 8 { // 9 quiet ended minutes, 8 if the minute turned meanwhile
+		t.Errorf("WarmGraphRollups built %d rollups, want the 9 quiet ended minutes of the window", n)
+	}
+	if _, err := db.GraphRollup(ctx, uint32(at/60)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rollup of a minute that changed since the last warming: err = %v, want store.ErrNotFound", err)
+	}
+	if n, err := s.WarmGraphRollups(ctx, 10*time.Minute); err != nil || n < 1 {
+		t.Errorf("third WarmGraphRollups = %d, %v; want the now quiet minute built", n, err)
 	}
 	v, err := db.GraphRollup(ctx, uint32(at/60))
 	if err != nil {
@@ -153,13 +167,15 @@ func TestWarmGraphRollups(t *testing.T) {
 	if err := g.UnmarshalBinary(v); err != nil {
 		t.Fatal(err)
 	}
-	if ss := g.Services(); !slices.ContainsFunc(ss, func(s graph.Service) bool { return s.Name == "fn" && s.State == graph.StateActive }) {
-		t.Errorf("rollup of the trace's minute = %+v, want the fn node", ss)
+	if ss := g.Services(); !slices.ContainsFunc(ss, func(s graph.Service) bool {
+		return s.Name == "fn" && s.State == graph.StateActive && s.SummaryStatistics.TotalCount == 2
+	}) {
+		t.Errorf("rollup of the traces' minute = %+v, want the fn node counting both traces", ss)
 	}
 	if _, err := db.GraphRollup(ctx, uint32(time.Now().Unix()/60)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("rollup of the current minute: err = %v, want store.ErrNotFound (it has not ended)", err)
 	}
 	if n, err := s.WarmGraphRollups(ctx, 10*time.Minute); err != nil || n > 1 {
-		t.Errorf("second WarmGraphRollups = %d, %v; want nothing left to build (1 if the minute turned)", n, err)
+		t.Errorf("last WarmGraphRollups = %d, %v; want nothing left to build (1 if the minute turned)", n, err)
 	}
 }
