@@ -8,6 +8,8 @@ import (
 	"maps"
 	"math"
 	"slices"
+
+	"github.com/thawtrace/thaw/internal/bytesreader"
 )
 
 // encodingVersion leads every encoded Graph.
@@ -60,32 +62,29 @@ func (g *Graph) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 || data[0] != encodingVersion {
 		return errors.New("graph encoding: unknown version")
 	}
-	d := decoder{b: data[1:]}
+	d := decoder{bytesreader.New(data[1:])}
 	*g = Graph{}
-	for range d.count() {
+	for range d.Count() {
 		k := d.key()
 		n := g.node(k)
-		flags := d.byte()
+		flags := d.Byte()
 		n.active, n.root = flags&1 != 0, flags&2 != 0
 		d.stats(&n.stats)
 		d.stats(&n.rootStats)
 		d.histogram(&n.duration)
 		d.histogram(&n.rootDuration)
 	}
-	for range d.count() {
+	for range d.Count() {
 		from, to := d.key(), d.key()
 		e := g.edge(from, to)
 		d.stats(&e.stats)
-		for range d.count() {
-			e.addAlias(alias{name: d.string(), typ: d.string()})
+		for range d.Count() {
+			e.addAlias(alias{name: d.String(), typ: d.String()})
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d bytes after the graph", len(d.b))
-	}
-	if d.err != nil {
+	if err := d.Finish(); err != nil {
 		*g = Graph{}
-		return fmt.Errorf("graph encoding: %w", d.err)
+		return fmt.Errorf("graph encoding: %w", err)
 	}
 	return nil
 }
@@ -106,8 +105,8 @@ func appendStats(b []byte, s *stats) []byte {
 	for _, v := range []int64{s.ok, s.errOther, s.throttle, s.fault, s.total, s.responseMicros} {
 		b = binary.AppendVarint(b, v)
 	}
-	b = binary.BigEndian.AppendUint64(b, math.Float64bits(s.start))
-	b = binary.BigEndian.AppendUint64(b, math.Float64bits(s.end))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s.start))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s.end))
 	return appendHistogram(b, &s.hist)
 }
 
@@ -125,103 +124,30 @@ func appendHistogram(b []byte, h *histogram) []byte {
 	return b
 }
 
-// decoder reads an encoded graph, keeping the first error; after one,
-// every read returns zero values.
-type decoder struct {
-	b   []byte
-	err error
+// decoder reads an encoded graph.
+type decoder struct{ *bytesreader.Reader }
+
+func (d decoder) key() NodeKey {
+	return NodeKey{Name: d.String(), Type: d.String(), AccountID: d.String()}
 }
 
-func (d *decoder) fail(what string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("truncated or corrupt %s", what)
-	}
-	d.b = nil
-}
-
-func (d *decoder) uvarint(what string) uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail(what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a length, refusing one larger than the bytes left could
-// hold, so a corrupt length cannot make the decoder allocate or loop for
-// long.
-func (d *decoder) count() int {
-	v := d.uvarint("count")
-	if v > uint64(len(d.b)) {
-		d.fail("count")
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.fail("flags")
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.count()
-	if d.err != nil {
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) key() NodeKey {
-	return NodeKey{Name: d.string(), Type: d.string(), AccountID: d.string()}
-}
-
-func (d *decoder) float() float64 {
-	if len(d.b) < 8 {
-		d.fail("time")
-		return 0
-	}
-	v := math.Float64frombits(binary.BigEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) stats(s *stats) {
+func (d decoder) stats(s *stats) {
 	for _, p := range []*int64{&s.ok, &s.errOther, &s.throttle, &s.fault, &s.total, &s.responseMicros} {
-		*p = d.varint("statistics")
+		*p = d.Varint()
 	}
-	s.start, s.end = d.float(), d.float()
+	s.start, s.end = d.Float64(), d.Float64()
 	d.histogram(&s.hist)
 }
 
-func (d *decoder) histogram(h *histogram) {
-	h.coarse = d.byte() == 1
-	n := d.count()
+func (d decoder) histogram(h *histogram) {
+	h.coarse = d.Byte() == 1
+	n := d.Count()
 	if n == 0 {
 		return
 	}
 	h.counts = make(map[int64]int64, n)
 	for range n {
-		ms := d.varint("histogram")
-		h.counts[ms] += d.varint("histogram")
+		ms := d.Varint()
+		h.counts[ms] += d.Varint()
 	}
 }

@@ -7,7 +7,8 @@
 // in any order with the same result, so a store can keep one per time
 // bucket and merge the buckets of a query window. The package is pure: no
 // I/O, and it imports only segment, analyze/summary (for node identity and
-// the inferred-call walk) and the standard library.
+// the inferred-call walk), bytesreader (to decode its encoding) and the
+// standard library.
 package graph
 
 import (

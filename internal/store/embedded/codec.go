@@ -2,12 +2,12 @@ package embedded
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/thawtrace/thaw/internal/analyze/summary"
+	"github.com/thawtrace/thaw/internal/bytesreader"
 	"github.com/thawtrace/thaw/internal/segment"
 )
 
@@ -298,29 +298,29 @@ func (e *encoder) rootCause(rc summary.RootCause, nodes []int) {
 }
 
 func (d *decoder) rootCause(table []summary.ServiceID) summary.RootCause {
-	rc := summary.RootCause{ClientImpacting: d.byte() == 1}
-	n := d.count()
+	rc := summary.RootCause{ClientImpacting: d.Byte() == 1}
+	n := d.Count()
 	if n > 0 {
 		rc.Services = make([]summary.RootCauseService, n)
 	}
 	for i := range rc.Services {
 		id := d.node(table)
-		svc := summary.RootCauseService{Name: id.Name, Names: id.Names, Type: id.Type, AccountID: id.AccountID, Inferred: d.byte() == 1}
-		if m := d.count(); m > 0 {
+		svc := summary.RootCauseService{Name: id.Name, Names: id.Names, Type: id.Type, AccountID: id.AccountID, Inferred: d.Byte() == 1}
+		if m := d.Count(); m > 0 {
 			svc.EntityPath = make([]summary.RootCauseEntity, m)
 		}
 		for j := range svc.EntityPath {
-			ent := summary.RootCauseEntity{Name: d.str()}
-			flags := d.byte()
+			ent := summary.RootCauseEntity{Name: d.String()}
+			flags := d.Byte()
 			ent.Remote = flags&entityRemote != 0
 			if flags&entityCoverage != 0 {
-				cv := float64(d.uvarint()) / 1e4
+				cv := float64(d.Uvarint()) / 1e4
 				ent.Coverage = &cv
 			}
-			if k := d.count(); k > 0 {
+			if k := d.Count(); k > 0 {
 				ent.Exceptions = make([]summary.RootCauseException, k)
 				for x := range ent.Exceptions {
-					ent.Exceptions[x] = summary.RootCauseException{Name: d.str(), Message: d.str()}
+					ent.Exceptions[x] = summary.RootCauseException{Name: d.String(), Message: d.String()}
 				}
 			}
 			svc.EntityPath[j] = ent
@@ -330,91 +330,27 @@ func (d *decoder) rootCause(table []summary.ServiceID) summary.RootCause {
 	return rc
 }
 
-var errShort = errors.New("summary value is truncated")
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a length and checks it against what is left, so a corrupt
-// value cannot make the decoder allocate without bound.
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errShort
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) float() float64 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 8 {
-		d.err = errShort
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 1 {
-		d.err = errShort
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) str() string {
-	n := d.count()
-	if d.err != nil {
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
+// decoder reads a compact summary value.
+type decoder struct{ *bytesreader.Reader }
 
 func (d *decoder) strs() []string {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return nil
 	}
 	out := make([]string, n)
 	for i := range out {
-		out[i] = d.str()
+		out[i] = d.String()
 	}
 	return out
 }
 
 func (d *decoder) node(table []summary.ServiceID) summary.ServiceID {
-	i := d.uvarint()
-	if d.err == nil && i >= uint64(len(table)) {
-		d.err = fmt.Errorf("summary value refers to node %d of %d", i, len(table))
+	i := d.Uvarint()
+	if d.Err() == nil && i >= uint64(len(table)) {
+		d.Fail(fmt.Errorf("summary value refers to node %d of %d", i, len(table)))
 	}
-	if d.err != nil {
+	if d.Err() != nil {
 		return summary.ServiceID{}
 	}
 	n := table[i]
@@ -423,7 +359,7 @@ func (d *decoder) node(table []summary.ServiceID) summary.ServiceID {
 }
 
 func (d *decoder) nodes(table []summary.ServiceID) []summary.ServiceID {
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return nil
 	}
@@ -436,10 +372,10 @@ func (d *decoder) nodes(table []summary.ServiceID) []summary.ServiceID {
 
 // decodeSummaryV2 reads the compact form written by encodeSummary.
 func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
-	d := decoder{b: v}
-	d.uvarint() // the write time; see summaryWritten
+	d := decoder{bytesreader.New(v)}
+	d.Uvarint() // the write time; see summaryWritten
 	s := summary.Summary{ID: string(id)}
-	flags := d.uvarint()
+	flags := d.Uvarint()
 	has := func(bit uint64) bool { return flags&bit != 0 }
 	s.HasDuration, s.HasResponse = has(flagHasDuration), has(flagHasResponse)
 	s.HasFault, s.HasError, s.HasThrottle, s.IsPartial = has(flagFault), has(flagError), has(flagThrottle), has(flagPartial)
@@ -447,20 +383,20 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 		cold := has(flagCold)
 		s.ColdStart = &cold
 	}
-	s.StartTime = d.float()
-	if end := d.uvarint(); end > 0 {
+	s.StartTime = d.Float64()
+	if end := d.Uvarint(); end > 0 {
 		s.EndTime = s.StartTime + float64(end-1)/1e6
 	}
-	s.Duration, s.ResponseTime = float64(d.uvarint())/1e6, float64(d.uvarint())/1e6
-	s.Revision = int(d.uvarint())
-	s.ColdStartSource = d.str()
+	s.Duration, s.ResponseTime = float64(d.Uvarint())/1e6, float64(d.Uvarint())/1e6
+	s.Revision = int(d.Uvarint())
+	s.ColdStartSource = d.String()
 	if has(flagHTTP) {
-		s.HTTP = &summary.HTTP{HTTPURL: d.str(), HTTPStatus: int(d.uvarint()), HTTPMethod: d.str(), UserAgent: d.str(), ClientIP: d.str()}
+		s.HTTP = &summary.HTTP{HTTPURL: d.String(), HTTPStatus: int(d.Uvarint()), HTTPMethod: d.String(), UserAgent: d.String(), ClientIP: d.String()}
 	}
-	table := make([]summary.ServiceID, d.count())
+	table := make([]summary.ServiceID, d.Count())
 	for i := range table {
-		n := summary.ServiceID{Name: d.str(), Type: d.str(), AccountID: d.str()}
-		switch d.uvarint() {
+		n := summary.ServiceID{Name: d.String(), Type: d.String(), AccountID: d.String()}
+		switch d.Uvarint() {
 		case namesNil:
 		case namesSelf:
 			n.Names = []string{n.Name}
@@ -474,21 +410,21 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 		e := d.node(table)
 		s.EntryPoint = &e
 	}
-	if n := d.count(); n > 0 {
+	if n := d.Count(); n > 0 {
 		s.Annotations = make(map[string][]summary.ValueWithServiceIDs, n)
 		for range n {
-			k := d.str()
-			vals := make([]summary.ValueWithServiceIDs, d.count())
+			k := d.String()
+			vals := make([]summary.ValueWithServiceIDs, d.Count())
 			for j := range vals {
-				switch d.byte() {
+				switch d.Byte() {
 				case annNumber:
-					f := d.float()
+					f := d.Float64()
 					vals[j].AnnotationValue.NumberValue = &f
 				case annBool:
-					b := d.byte() == 1
+					b := d.Byte() == 1
 					vals[j].AnnotationValue.BooleanValue = &b
 				default:
-					str := d.str()
+					str := d.String()
 					vals[j].AnnotationValue.StringValue = &str
 				}
 				vals[j].ServiceIDs = d.nodes(table)
@@ -496,37 +432,34 @@ func decodeSummaryV2(id segment.TraceID, v []byte) (summary.Summary, error) {
 			s.Annotations[k] = vals
 		}
 	}
-	if n := d.count(); n > 0 {
+	if n := d.Count(); n > 0 {
 		s.Users = make([]summary.User, n)
 		for i := range s.Users {
-			s.Users[i] = summary.User{UserName: d.str(), ServiceIDs: d.nodes(table)}
+			s.Users[i] = summary.User{UserName: d.String(), ServiceIDs: d.nodes(table)}
 		}
 	}
 	s.ResourceARNs, s.InstanceIDs, s.AvailabilityZones = d.strs(), d.strs(), d.strs()
-	if n := d.count(); n > 0 {
+	if n := d.Count(); n > 0 {
 		s.Events = make([]summary.Event, n)
 		for i := range s.Events {
-			start := s.StartTime + float64(unzigzag(d.uvarint()))/1e6
+			start := s.StartTime + float64(unzigzag(d.Uvarint()))/1e6
 			ev := summary.Event{Start: start}
-			if end := d.uvarint(); end > 0 {
+			if end := d.Uvarint(); end > 0 {
 				ev.End = start + float64(end-1)/1e6
 			}
 			s.Events[i] = ev
 		}
 	}
 	for _, list := range causeLists(&s) {
-		if n := d.count(); n > 0 {
+		if n := d.Count(); n > 0 {
 			*list = make([]summary.RootCause, n)
 			for i := range *list {
 				(*list)[i] = d.rootCause(table)
 			}
 		}
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("summary value has %d trailing bytes", len(d.b))
-	}
-	if d.err != nil {
-		return summary.Summary{}, fmt.Errorf("decode summary %s: %w", id, d.err)
+	if err := d.Finish(); err != nil {
+		return summary.Summary{}, fmt.Errorf("decode summary %s: %w", id, err)
 	}
 	return s, nil
 }
