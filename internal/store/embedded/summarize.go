@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -185,6 +186,15 @@ func (db *DB) summarizePass(from []byte, force bool) ([]byte, error) {
 			}
 		}
 	}
+	// One deletion per stale rollup, however many of the pass's traces
+	// fall in its minute.
+	slices.Sort(touched)
+	touched = slices.Compact(touched)
+	for _, m := range touched {
+		if err := b.Delete(rollupKey(m), nil); err != nil {
+			return nil, fmt.Errorf("batch delete graph rollup: %w", err)
+		}
+	}
 	// Markers and summaries change together; losing this batch in a crash
 	// only means the markers are processed again.
 	if err := b.Commit(pebble.NoSync); err != nil {
@@ -231,14 +241,11 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 	}
 	newAct := toMicros(lastActivity(s))
 	// The trace changes the graph rollup of its activity minute (and of
-	// the minute it leaves): those are stale now.
-	if err := b.Delete(rollupKey(minuteOf(newAct)), nil); err != nil {
-		return fromCache, err
-	}
+	// the minute it leaves): the pass deletes those.
 	*touched = append(*touched, minuteOf(newAct))
 	if hadOld {
 		if oldAct := toMicros(lastActivity(old)); oldAct != newAct {
-			if err := errors.Join(b.Delete(eventKey(oldAct, tid), nil), b.Delete(rollupKey(minuteOf(oldAct)), nil)); err != nil {
+			if err := b.Delete(eventKey(oldAct, tid), nil); err != nil {
 				return fromCache, err
 			}
 			*touched = append(*touched, minuteOf(oldAct))
