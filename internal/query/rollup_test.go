@@ -17,6 +17,19 @@ import (
 	"github.com/thawtrace/thaw/internal/xrayapi"
 )
 
+// openEmbedded opens a real embedded store in a temporary directory.
+func openEmbedded(t *testing.T) *embedded.DB {
+	t.Helper()
+	cfg := embedded.DefaultConfig()
+	cfg.Dir = t.TempDir()
+	db, err := embedded.Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 // plainReader hides the embedded store's rollup methods, so the query
 // layer builds every graph from traces.
 type plainReader struct{ store.Reader }
@@ -27,13 +40,7 @@ type plainReader struct{ store.Reader }
 // its minute's rollup stale.
 func TestGetServiceGraphRollups(t *testing.T) {
 	t.Parallel()
-	cfg := embedded.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	db, err := embedded.Open(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := openEmbedded(t)
 	ctx := t.Context()
 
 	const minute0 = 28_333_333 // epoch minute of the first traces (2023)
@@ -114,13 +121,7 @@ func TestGetServiceGraphRollups(t *testing.T) {
 // quiet minutes in its window, once, and leaves the current minute alone.
 func TestWarmGraphRollups(t *testing.T) {
 	t.Parallel()
-	cfg := embedded.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	db, err := embedded.Open(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := openEmbedded(t)
 	ctx := t.Context()
 
 	now := time.Now()
