@@ -80,6 +80,12 @@ type SummaryQuery struct {
 	// After, when set, resumes a scan after the hit with this cursor (as
 	// returned in Hit.Cursor).
 	After []byte
+	// Match, unless it admits everything, narrows the scan to the traces
+	// whose terms it admits (see Terms). A backend yields those in the same
+	// order, and with the same cursors, as the scan without it, so a page
+	// token stays valid; it may yield others too (a backend without an
+	// index ignores Match), so the caller still evaluates its filter.
+	Match Match
 }
 
 // Hit is one summary yielded by Summaries.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -52,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Closed", testClosed},
 		{"CloseWhileBusy", testCloseWhileBusy},
 		{"ContextCanceled", testContextCanceled},
+		{"Match", testMatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -842,4 +844,115 @@ func testContextCanceled(t *testing.T, s Backend) {
 	if hits != 1 || !errors.Is(last, context.Canceled) {
 		t.Errorf("Summaries canceled after the first hit: %d hits, last error %v; want 1 hit, then context.Canceled", hits, last)
 	}
+}
+
+// matchTraces writes traces whose summaries have a mix of index terms: typed
+// annotation values, users, flags, statuses and slow responses, some on a
+// second segment that arrives after the first summary.
+func matchTraces(t *testing.T, s Backend) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	var late []segment.Document
+	var docs []segment.Document
+	for i := range 60 {
+		tid := traceID(int64(i%20), uint64(i))
+		start := float64(i%20) + rng.Float64()
+		dur := []float64{0.01, 0.2, 0.7, 1.5, 6}[rng.IntN(5)]
+		extra := fmt.Sprintf(`"user":"u%d","annotations":{"k":%q,"n":%d,"flag":%t},`,
+			rng.IntN(4), []string{"a", "b", "c"}[rng.IntN(3)], rng.IntN(3)-1, rng.IntN(2) == 0)
+		switch rng.IntN(4) {
+		case 0:
+			extra += `"fault":true,"http":{"response":{"status":500}},`
+		case 1:
+			extra += `"error":true,"http":{"response":{"status":404}},`
+		case 2:
+			extra += `"http":{"response":{"status":200}},`
+		}
+		root := fmt.Sprintf("%016x", 0x100+i)
+		docs = append(docs, decode(t, segJSON(tid, root, "", start, start+dur, extra)))
+		if i%3 == 0 {
+			// A callee reported later, with its own annotation value, which
+			// also moves the trace's last activity.
+			late = append(late, decode(t, segJSON(tid, fmt.Sprintf("%016x", 0x200+i), root, start+dur, start+dur+30, `"annotations":{"k":"late"},`)))
+		}
+	}
+	write(t, s, docs...)
+	flush(t, s)
+	write(t, s, late...)
+	flush(t, s)
+}
+
+func testMatch(t *testing.T, s Backend) {
+	matchTraces(t, s)
+	term := store.MatchTerm
+	matches := map[string]store.Match{
+		"k=a":              term(store.AnnotationStringTerm("k", "a")),
+		"k=late":           term(store.AnnotationStringTerm("k", "late")),
+		"n=0":              term(store.AnnotationNumberTerm("k", 0)),
+		"n=-0":             term(store.AnnotationNumberTerm("n", math.Copysign(0, -1))),
+		"flag":             term(store.AnnotationBoolTerm("flag", true)),
+		"user u2":          term(store.UserTerm("u2")),
+		"fault":            term(store.FlagTerm("fault")),
+		"status 404":       term(mustTerm(store.StatusTerm(404))),
+		"rt>=1":            term(mustTerm(store.AtLeastTerm("responsetime", 1))),
+		"nobody":           term(store.UserTerm("nobody")),
+		"fault and u1":     store.MatchAll(term(store.FlagTerm("fault")), term(store.UserTerm("u1"))),
+		"k=b or error":     store.MatchAny(term(store.AnnotationStringTerm("k", "b")), term(store.FlagTerm("error"))),
+		"(u0 or u3) and k": store.MatchAll(store.MatchAny(term(store.UserTerm("u0")), term(store.UserTerm("u3"))), term(store.AnnotationStringTerm("k", "late")), term(store.AnnotationBoolTerm("flag", false))),
+	}
+	for _, r := range []store.RangeType{store.ByTraceID, store.ByEvent, store.ByService, store.ByActivity} {
+		base := store.SummaryQuery{Start: at(-5), End: at(12), Range: r}
+		all := summaries(t, s, base)
+		for name, m := range matches {
+			var want []store.Hit
+			for _, h := range all {
+				if m.Admits(store.Terms(&h.Summary)) {
+					want = append(want, h)
+				}
+			}
+			q := base
+			q.Match = m
+			got := admitted(m, summaries(t, s, q))
+			if diff := gocmp.Diff(want, got); diff != "" {
+				t.Errorf("Summaries(%s) narrowed to %s: admitted hits differ from the full scan's (-want +got):\n%s", queryString(q), name, diff)
+			}
+			// Pages of two, resumed by cursor, give the same hits.
+			var paged []store.Hit
+			for range 100 {
+				n := 0
+				for h, err := range s.Summaries(t.Context(), q) {
+					if err != nil {
+						t.Fatalf("Summaries(%s): %v", queryString(q), err)
+					}
+					paged = append(paged, h)
+					q.After = h.Cursor
+					if n++; n == 2 {
+						break
+					}
+				}
+				if n < 2 {
+					break
+				}
+			}
+			if diff := gocmp.Diff(want, admitted(m, paged)); diff != "" {
+				t.Errorf("Summaries(%s) narrowed to %s, in pages of 2: admitted hits differ from the full scan's (-want +got):\n%s", queryString(base), name, diff)
+			}
+		}
+	}
+}
+
+func admitted(m store.Match, hits []store.Hit) []store.Hit {
+	var out []store.Hit
+	for _, h := range hits {
+		if m.Admits(store.Terms(&h.Summary)) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func mustTerm(t store.Term, ok bool) store.Term {
+	if !ok {
+		panic("no such term")
+	}
+	return t
 }
