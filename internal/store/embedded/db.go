@@ -189,6 +189,9 @@ func (db *DB) checkFormat() error {
 	if err != nil || n < 1 || n > FormatVersion {
 		return fmt.Errorf("data directory %s has store format %q; this thaw reads formats 1..%d", db.cfg.Dir, v, FormatVersion)
 	}
+	if n == 1 {
+		return db.migrateFormat1()
+	}
 	return nil
 }
 

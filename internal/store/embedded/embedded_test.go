@@ -238,13 +238,14 @@ func TestFormatVersion(t *testing.T) {
 			t.Fatalf("get %q: %v", metaFormatKey, err)
 		}
 		defer closer.Close()
-		if string(v) != "1" {
-			t.Errorf("format version %q; want %q", v, "1")
+		if string(v) != "2" {
+			t.Errorf("format version %q; want %q", v, "2")
 		}
 	})
 	for _, tc := range []struct{ stored, wantErr string }{
 		{"1", ""},
-		{"2", `has store format "2"; this thaw reads formats 1..1`},
+		{"2", ""},
+		{"3", `has store format "3"; this thaw reads formats 1..2`},
 		{"0", `has store format "0"`},
 		{"one", `has store format "one"`},
 	} {
@@ -375,7 +376,16 @@ func TestRetention(t *testing.T) {
 	if len(got) != 3 { // the kept traces whose events fall in that window
 		t.Errorf("Summaries(ByEvent) after retention = %v; want the 3 kept traces with events in range", got)
 	}
-	for p, wantKeys := range map[byte]int{prefixSummary: want, prefixEvent: want, prefixWritten: want, prefixDirty: 0} {
+	postings := 0 // each term of a kept trace, once per posting table
+	for i, tc := range traces {
+		if s, err := db.Summary(t.Context(), ids[i]); tc.kept && err == nil {
+			postings += len(store.Terms(&s))
+		}
+	}
+	if postings == 0 {
+		t.Fatal("the kept traces have no index terms; the posting check below would prove nothing")
+	}
+	for p, wantKeys := range map[byte]int{prefixSummary: want, prefixEvent: want, prefixWritten: want, prefixDirty: 0, prefixByTrace: postings, prefixByTime: postings} {
 		if got := countKeys(t, db, p); got != wantKeys {
 			t.Errorf("after retention: %d keys with prefix %q; want %d", got, p, wantKeys)
 		}
@@ -599,4 +609,80 @@ func TestSummariesFromCacheMatchTheStore(t *testing.T) {
 	write(byTrace[ids[1]][2])
 	flush()
 	check("after a crash", 0, 1)
+}
+
+// TestMigrateFormat1 opens a store of format 1, which has no term index: Open
+// builds the index from the summaries and records format 2, so narrowed
+// searches find the traces written before the upgrade.
+func TestMigrateFormat1(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := open(t, testConfig(dir))
+	rng := rand.New(rand.NewPCG(7, 7))
+	start := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		if err := db.WriteDocuments(t.Context(), storetest.GenTrace(rng, start.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatalf("WriteDocuments: %v", err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Make it what format 1 wrote: no postings.
+	pdb, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{slog.New(slog.DiscardHandler)}})
+	if err != nil {
+		t.Fatalf("pebble.Open: %v", err)
+	}
+	for _, p := range []byte{prefixByTrace, prefixByTime} {
+		if err := pdb.DeleteRange([]byte{p}, []byte{p + 1}, pebble.Sync); err != nil {
+			t.Fatalf("delete postings: %v", err)
+		}
+	}
+	if err := errors.Join(pdb.Set(metaFormatKey, []byte("1"), pebble.Sync), pdb.Close()); err != nil {
+		t.Fatalf("set format 1: %v", err)
+	}
+
+	db = open(t, testConfig(dir))
+	defer db.Close()
+	v, closer, err := db.pdb.Get(metaFormatKey)
+	if err != nil {
+		t.Fatalf("get format: %v", err)
+	}
+	if string(v) != "2" {
+		t.Errorf("format after migration %q; want \"2\"", v)
+	}
+	closer.Close()
+	if countKeys(t, db, prefixByTrace) == 0 || countKeys(t, db, prefixByTrace) != countKeys(t, db, prefixByTime) {
+		t.Errorf("after migration: %d postings by trace, %d by time; want equal, non-zero counts", countKeys(t, db, prefixByTrace), countKeys(t, db, prefixByTime))
+	}
+	for _, r := range []store.RangeType{store.ByTraceID, store.ByEvent} {
+		q := store.SummaryQuery{Start: start.Add(-time.Minute), End: start.Add(time.Hour), Range: r}
+		var all []store.Hit
+		for h, err := range db.Summaries(t.Context(), q) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, h)
+		}
+		terms := store.Terms(&all[0].Summary)
+		if len(terms) == 0 {
+			t.Fatalf("trace %s has no terms to search by", all[0].Summary.ID)
+		}
+		q.Match = store.MatchTerm(terms[len(terms)-1])
+		var want, got []string
+		for _, h := range all {
+			if q.Match.Admits(store.Terms(&h.Summary)) {
+				want = append(want, h.Summary.ID)
+			}
+		}
+		for h, err := range db.Summaries(t.Context(), q) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, h.Summary.ID)
+		}
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("range %d narrowed to %q after migration: %v; want %v", r, terms[len(terms)-1], got, want)
+		}
+	}
 }

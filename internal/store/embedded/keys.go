@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/thawtrace/thaw/internal/segment"
+	"github.com/thawtrace/thaw/internal/store"
 )
 
 // Key layout (docs/store-format.md is the specification; keep them in step).
@@ -16,6 +17,8 @@ const (
 	prefixEvent   = 'e' // e | last activity µs(8) | trace(16)       → empty
 	prefixWritten = 'w' // w | summary write time s(4) | trace(16)  → empty
 	prefixRollup  = 'r' // r | minute (4, epoch minutes)             → encoded graph rollup
+	prefixByTrace = 'p' // p | uvarint(len) | term | trace(16)       → empty (postings in trace-id order)
+	prefixByTime  = 'q' // q | uvarint(len) | term | activity µs(8) | trace(16) → empty (postings in activity order)
 	prefixMeta    = 'm' // m | name                                  → value
 )
 
@@ -28,7 +31,7 @@ const (
 
 // FormatVersion is the version of the key layout and value encodings. It is
 // written once at creation under m|format and checked at open.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const valueVersion = 1
 
@@ -115,3 +118,24 @@ func rollupKey(minute uint32) []byte {
 
 // minuteOf is the epoch minute of a time in microseconds.
 func minuteOf(micros uint64) uint32 { return uint32(micros / 60e6) }
+
+// termPrefix is the key prefix of a term's postings in table p or q.
+func termPrefix(dst []byte, table byte, t store.Term) []byte {
+	dst = append(dst, table)
+	dst = binary.AppendUvarint(dst, uint64(len(t)))
+	return append(dst, t...)
+}
+
+// postingByTrace is a term's posting in trace-id order.
+func postingByTrace(t store.Term, tid segment.TraceID) []byte {
+	k := termPrefix(nil, prefixByTrace, t)
+	b := tid.Bytes()
+	return append(k, b[:]...)
+}
+
+// postingByTime is a term's posting in activity order.
+func postingByTime(t store.Term, micros uint64, tid segment.TraceID) []byte {
+	k := binary.BigEndian.AppendUint64(termPrefix(nil, prefixByTime, t), micros)
+	b := tid.Bytes()
+	return append(k, b[:]...)
+}

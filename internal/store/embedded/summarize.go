@@ -243,13 +243,19 @@ func (db *DB) summarizeTrace(ctx context.Context, b *pebble.Batch, tid segment.T
 	// The trace changes the graph rollup of its activity minute (and of
 	// the minute it leaves): the pass deletes those.
 	*touched = append(*touched, minuteOf(newAct))
+	var oldAct uint64
+	var prev *summary.Summary
 	if hadOld {
-		if oldAct := toMicros(lastActivity(old)); oldAct != newAct {
+		prev = &old
+		if oldAct = toMicros(lastActivity(old)); oldAct != newAct {
 			if err := b.Delete(eventKey(oldAct, tid), nil); err != nil {
 				return fromCache, err
 			}
 			*touched = append(*touched, minuteOf(oldAct))
 		}
+	}
+	if err := indexTerms(b, tid, prev, oldAct, &s, newAct); err != nil {
+		return fromCache, fmt.Errorf("index terms: %w", err)
 	}
 	return fromCache, b.Set(eventKey(newAct, tid), nil, nil)
 }
@@ -343,6 +349,10 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 		}
 		if bytes.Compare(lo, hi) >= 0 {
 			return // an empty range, or a cursor at or below its start: nothing left
+		}
+		if !q.Match.Everything() {
+			db.indexedSummaries(ctx, q, lo, hi, start, end, yield)
+			return
 		}
 		it, err := db.pdb.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
@@ -486,7 +496,7 @@ func (db *DB) deleteTraces(writtenKeys [][]byte) error {
 		tid := traceFromKey(wk, 5)
 		if s, err := db.summary(tid); err == nil {
 			act := toMicros(lastActivity(s))
-			if err := errors.Join(b.Delete(eventKey(act, tid), nil), b.Delete(rollupKey(minuteOf(act)), nil)); err != nil {
+			if err := errors.Join(b.Delete(eventKey(act, tid), nil), b.Delete(rollupKey(minuteOf(act)), nil), unindexTerms(b, tid, &s, act)); err != nil {
 				return err
 			}
 			touched = append(touched, minuteOf(act))
