@@ -96,6 +96,9 @@ func (s *Service) GetServiceGraph(ctx context.Context, in xrayapi.GetServiceGrap
 func (s *Service) eachTrace(ctx context.Context, start, end float64, groupFilter filter.Expr, fn func(store.Hit, *segment.Trace)) error {
 	n := 0
 	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: store.ByEvent}
+	if groupFilter != nil {
+		q.Match = s.plan(groupFilter) // a selective group reads only its traces
+	}
 	for hit, err := range s.r.Summaries(ctx, q) {
 		if err != nil {
 			return fmt.Errorf("scan summaries: %w", err)

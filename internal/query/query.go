@@ -198,6 +198,9 @@ func (s *Service) GetTraceSummaries(ctx context.Context, in xrayapi.GetTraceSumm
 	}
 
 	q := store.SummaryQuery{Start: toTime(start), End: toTime(end), Range: rt}
+	if expr != nil {
+		q.Match = s.plan(expr)
+	}
 	if in.NextToken != "" {
 		tok, err := decodeToken(in.NextToken)
 		if err != nil || tok.Start != float64(*in.StartTime) || tok.End != float64(*in.EndTime) || tok.Range != int(rt) {
