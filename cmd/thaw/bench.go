@@ -260,7 +260,7 @@ func (b *bench) udpPhase(ctx context.Context, n, rate int) error {
 		return err
 	}
 	cpu0, t0 := b.cpu(), time.Now()
-	g := loadgen.New(1)
+	g := newGenerator(1)
 	sent := 0
 	start := time.Now()
 	for sent < n {
@@ -323,7 +323,7 @@ func (b *bench) httpPhase(ctx context.Context, n, clients, batch int) error {
 	per := (n + clients - 1) / clients
 	for c := range clients {
 		wg.Go(func() {
-			g := loadgen.New(uint64(100 + c))
+			g := newGenerator(uint64(100 + c))
 			var docs []string
 			flush := func() error {
 				body, _ := json.Marshal(xrayapi.PutTraceSegmentsInput{TraceSegmentDocuments: docs})
@@ -411,6 +411,15 @@ func (b *bench) queryPhase(ctx context.Context, n int) error {
 	return nil
 }
 
+// newGenerator returns the benchmark's trace generator: one trace in a
+// hundred has a failed third-party call (a fault root cause), the
+// selectivity the search targets are set for.
+func newGenerator(seed uint64) *loadgen.Generator {
+	g := loadgen.New(seed)
+	g.ErrorRate = 0.01
+	return g
+}
+
 // searchPhase times GetTraceSummaries' first page with filters of
 // different selectivity, and GetServiceGraph, over the spread window.
 func (b *bench) searchPhase(ctx context.Context, c *xrayapi.Client) error {
@@ -430,7 +439,17 @@ func (b *bench) searchPhase(ctx context.Context, c *xrayapi.Client) error {
 		slices.Sort(ds)
 		return ds[len(ds)/2], info, nil
 	}
-	for _, expr := range []string{"", `annotation.ColdStart = true`, `fault`, `responsetime > 0.15`, `annotation.user_id = "user-42"`, `service("users") { ok }`} {
+	for _, expr := range []string{
+		"",
+		`annotation.ColdStart = true`, // 5 % of traces
+		`rootcause.fault.service { name = "api.partner.example" }`, // 1 %
+		`fault`,                          // none: the partner's 503s do not fault the entry point
+		`responsetime > 0.15`,            // 30 %
+		`responsetime > 1`,               // 0.1 %: slow cold starts
+		`annotation.user_id = "user-42"`, // 0.02 %
+		`user = "user-42" AND annotation.ColdStart = true`,
+		`service("users") { ok }`,
+	} {
 		d, info, err := median(func() (string, error) {
 			out, err := c.GetTraceSummaries(ctx, xrayapi.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: expr})
 			if err != nil {

@@ -59,6 +59,9 @@ type Service struct {
 
 	warmMu   sync.Mutex
 	warmSeen map[uint32]uint64 // rollup generation per minute at the last warming
+
+	openMu sync.Mutex
+	open   openMinute // the current minute's graph (see minuteGraph)
 }
 
 var _ xrayapi.Querier = (*Service)(nil)

@@ -98,6 +98,9 @@ func (s *Service) minuteGraph(ctx context.Context, rs rollupStore, m uint32, bud
 		return nil, fmt.Errorf("read graph rollup of minute %d: %w", m, err)
 	}
 	gen := rs.RollupGeneration(m)
+	if g, ok := s.cachedOpenMinute(m, gen); ok {
+		return g, nil
+	}
 	var g graph.Graph
 	q := store.SummaryQuery{Start: time.Unix(int64(m)*60, 0), End: time.Unix(int64(m+1)*60, 0), Range: store.ByActivity}
 	for hit, err := range s.r.Summaries(ctx, q) {
@@ -115,14 +118,43 @@ func (s *Service) minuteGraph(ctx context.Context, rs rollupStore, m uint32, bud
 			return nil, err
 		}
 	}
+	b, err := g.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode graph rollup: %w", err)
+	}
 	if int64(m) < time.Now().Unix()/60 {
-		b, err := g.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("encode graph rollup: %w", err)
-		}
 		if _, err := rs.PutGraphRollup(ctx, m, gen, b); err != nil {
 			return nil, err
 		}
+		return &g, nil
 	}
+	s.openMu.Lock()
+	s.open = openMinute{minute: m, gen: gen, graph: b}
+	s.openMu.Unlock()
 	return &g, nil
+}
+
+// openMinute is the graph of the current minute, which is not stored as a
+// rollup (its next document would delete it), kept in memory while its
+// rollup generation says nothing in it changed.
+type openMinute struct {
+	minute uint32
+	gen    uint64
+	graph  []byte // graph.Graph.MarshalBinary
+}
+
+// cachedOpenMinute returns the current minute's graph if nothing in it
+// changed since it was built.
+func (s *Service) cachedOpenMinute(m uint32, gen uint64) (*graph.Graph, bool) {
+	s.openMu.Lock()
+	o := s.open
+	s.openMu.Unlock()
+	if o.graph == nil || o.minute != m || o.gen != gen {
+		return nil, false
+	}
+	var g graph.Graph
+	if err := g.UnmarshalBinary(o.graph); err != nil {
+		return nil, false
+	}
+	return &g, true
 }

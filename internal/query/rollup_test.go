@@ -180,3 +180,50 @@ func TestWarmGraphRollups(t *testing.T) {
 		t.Errorf("last WarmGraphRollups = %d, %v; want nothing left to build (1 if the minute turned)", n, err)
 	}
 }
+
+// TestOpenMinuteGraph checks the current minute, which has no stored rollup
+// and is kept in memory between calls, never answers a stale graph: a
+// document written into it shows in the next graph.
+func TestOpenMinuteGraph(t *testing.T) {
+	t.Parallel()
+	db := openEmbedded(t)
+	ctx := t.Context()
+	now := float64(time.Now().Unix())
+	id := fmt.Sprintf("1-%08x-%024x", int(now), 7)
+	write := func(name string, n int) {
+		t.Helper()
+		d := docsOf(t, fmt.Sprintf(`{"trace_id":%q,"id":"%016x","name":"fn","start_time":%f,"end_time":%f,
+			"subsegments":[{"id":"%016x","name":%q,"namespace":"aws","start_time":%f,"end_time":%f}]}`,
+			id, n<<8|1, now-0.5, now-0.1, n<<8|2, name, now-0.4, now-0.2))
+		if err := db.WriteDocuments(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rolled := query.New(query.DefaultConfig(), db, nil, nil)
+	in := xrayapi.GetServiceGraphInput{StartTime: ptr(xrayapi.Time(now - 30)), EndTime: ptr(xrayapi.Time(now + 1))}
+	names := func() []string {
+		t.Helper()
+		out, err := rolled.GetServiceGraph(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ns []string
+		for _, s := range out.Services {
+			ns = append(ns, s.Name)
+		}
+		slices.Sort(ns)
+		return ns
+	}
+	write("DynamoDB", 1)
+	first := names()
+	if again := names(); !slices.Equal(first, again) || !slices.Contains(first, "DynamoDB") {
+		t.Fatalf("graph of the current minute: %v, then %v; want the same, with DynamoDB", first, again)
+	}
+	write("S3", 2) // a second segment of the same trace, calling S3
+	if got := names(); !slices.Contains(got, "S3") {
+		t.Errorf("graph of the current minute after a new document calling S3: %v; want S3 in it", got)
+	}
+}
