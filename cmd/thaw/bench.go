@@ -441,12 +441,12 @@ func (b *bench) searchPhase(ctx context.Context, c *xrayapi.Client) error {
 	}
 	for _, expr := range []string{
 		"",
-		`annotation.ColdStart = true`, // 5 % of traces
-		`rootcause.fault.service { name = "api.partner.example" }`, // 1 %
-		`fault`,                          // none: the partner's 503s do not fault the entry point
-		`responsetime > 0.15`,            // 30 %
-		`responsetime > 1`,               // 0.1 %: slow cold starts
-		`annotation.user_id = "user-42"`, // 0.02 %
+		`annotation.ColdStart = true`, // one trace in 20
+		`rootcause.fault.service { name = "api.partner.example" }`, // one in 100
+		`fault`, // none: the partner's 503s do not fault the entry point
+		`responsetime > 0.15`,
+		`responsetime > 1`,               // slow cold starts
+		`annotation.user_id = "user-42"`, // one in 5,000
 		`user = "user-42" AND annotation.ColdStart = true`,
 		`service("users") { ok }`,
 	} {
