@@ -23,7 +23,30 @@ func (s *Service) plan(e filter.Expr) store.Match {
 	if s.eval.FoldCase {
 		return store.Match{} // value terms are exact; folded compares are not
 	}
-	return s.planExpr(e, 0)
+	m := s.planExpr(e, 0)
+	if countTerms(m) > maxPlanTerms {
+		return store.Match{}
+	}
+	return m
+}
+
+// maxPlanTerms bounds the terms of a plan: the store walks one iterator
+// per term, and re-seeks every element of an any-of for each trace it
+// yields, so a huge OR of values is cheaper as a scan.
+const maxPlanTerms = 32
+
+func countTerms(m store.Match) int {
+	n := 0
+	if m.Term != "" {
+		n++
+	}
+	for _, c := range m.All {
+		n += countTerms(c)
+	}
+	for _, c := range m.Any {
+		n += countTerms(c)
+	}
+	return n
 }
 
 func (s *Service) planExpr(e filter.Expr, depth int) store.Match {

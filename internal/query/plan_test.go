@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,8 @@ func TestPlanNeverNarrowsResults(t *testing.T) {
 		`group.name = "slow"`, `group.name = "gold"`, `group.name != "gold"`, `group.name = "all" AND fault`, `group.name = "nested"`,
 		`group.arn = "arn:aws:xray:us-east-1:000000000000:group/slow/1"`,
 		`(fault OR throttle) AND (user = "u0" OR annotation.tier = "gold")`,
+		manyUsers(40), // more terms than a plan takes: scanned
+		manyUsers(20),
 	}
 	start, end := float64(t0.Add(-time.Minute).Unix()), float64(t0.Add(11*time.Minute).Unix())
 	nonEmpty, narrowed := 0, 0
@@ -163,4 +166,16 @@ func summaryIDs(out *xrayapi.GetTraceSummariesOutput) []string {
 		ids = append(ids, s.ID)
 	}
 	return ids
+}
+
+// manyUsers is user = "u0" OR user = "u1" ... with n users.
+func manyUsers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		fmt.Fprintf(&b, "user = %q", fmt.Sprintf("u%d", i))
+	}
+	return b.String()
 }
