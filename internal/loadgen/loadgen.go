@@ -29,6 +29,11 @@ type Generator struct {
 	ColdStartRate float64
 	// ErrorRate is the share of third-party calls that fail with a 503.
 	ErrorRate float64
+	// ThrottleRate is the share of DynamoDB calls throttled (400
+	// ProvisionedThroughputExceededException, error and throttle set).
+	ThrottleRate float64
+	// SlowRate is the share of third-party calls that take 1.5 to 3 s.
+	SlowRate float64
 }
 
 // New returns a generator seeded with seed, so runs are reproducible.
@@ -69,6 +74,15 @@ func (g *Generator) Trace(start time.Time) Trace {
 	ddbEnd := ddbStart.Add(ms(5 + g.rng.ExpFloat64()*8))
 	httpStart := ddbEnd.Add(ms(0.5))
 	httpEnd := httpStart.Add(ms(40 + g.rng.ExpFloat64()*60))
+	// Rates of 0 draw nothing, so traces of a given seed stay the same.
+	if g.SlowRate > 0 && g.rng.Float64() < g.SlowRate {
+		httpEnd = httpStart.Add(ms(1500 + g.rng.Float64()*1500))
+	}
+	ddbResult := `"http":{"response":{"status":200,"content_length":2}}`
+	if g.ThrottleRate > 0 && g.rng.Float64() < g.ThrottleRate {
+		ddbResult = `"error":true,"throttle":true,"http":{"response":{"status":400,"content_length":112}},"cause":{"exceptions":[{"id":"` + g.id() +
+			`","type":"ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded.","remote":true}]}`
+	}
 	invEnd := httpEnd.Add(ms(1 + g.rng.Float64()))
 	fnEnd := invEnd.Add(ms(0.3))
 	lambdaEnd := fnEnd.Add(ms(0.5))
@@ -87,7 +101,7 @@ func (g *Generator) Trace(start time.Time) Trace {
 	// before parents, parented to the Invocation subsegment.
 	docs = append(docs, []byte(`{"id":"`+g.id()+`","name":"DynamoDB","start_time":`+ts(ddbStart)+`,"end_time":`+ts(ddbEnd)+
 		`,"namespace":"aws","type":"subsegment","trace_id":"`+tid+`","parent_id":"`+invID+
-		`","http":{"response":{"status":200,"content_length":2}},"aws":{"operation":"PutItem","region":"us-east-1","request_id":"`+reqID+
+		`",`+ddbResult+`,"aws":{"operation":"PutItem","region":"us-east-1","request_id":"`+reqID+
 		`","retries":0,"table_name":"users","consumed_capacity":null},"metadata":{"default":{"attempt":1}}}`))
 	docs = append(docs, []byte(`{"id":"`+g.id()+`","name":"api.partner.example","start_time":`+ts(httpStart)+`,"end_time":`+ts(httpEnd)+
 		`,"namespace":"remote","type":"subsegment","trace_id":"`+tid+`","parent_id":"`+invID+

@@ -36,3 +36,28 @@ func TestSeedMakesRunsReproducible(t *testing.T) {
 		t.Fatalf("same seed gave different traces: %s vs %s", a.ID, b.ID)
 	}
 }
+
+func TestThrottleAndSlowRates(t *testing.T) {
+	g := New(3)
+	g.ThrottleRate, g.SlowRate = 1, 1
+	tr := g.Trace(time.Unix(1_800_000_000, 0))
+	var ddb, partner map[string]any
+	for _, d := range tr.Docs {
+		var m map[string]any
+		if err := json.Unmarshal(d, &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["name"] {
+		case "DynamoDB":
+			ddb = m
+		case "api.partner.example":
+			partner = m
+		}
+	}
+	if ddb["throttle"] != true || ddb["error"] != true {
+		t.Errorf("DynamoDB subsegment with ThrottleRate 1: throttle %v, error %v; want both true", ddb["throttle"], ddb["error"])
+	}
+	if d := partner["end_time"].(float64) - partner["start_time"].(float64); d < 1.5 || d > 3.01 {
+		t.Errorf("partner call with SlowRate 1 took %.3f s; want 1.5 to 3", d)
+	}
+}
