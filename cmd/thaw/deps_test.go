@@ -18,6 +18,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "segment"},
 		{pkg: "loadgen"},
 		{pkg: "bytesreader"},
+		{pkg: "console"},
 		{pkg: "analyze/summary", allowed: []string{"segment"}},
 		{pkg: "xrayapi", allowed: []string{"segment"}},
 		{pkg: "store", allowed: []string{"segment", "analyze/summary"}},

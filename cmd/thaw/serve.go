@@ -39,6 +39,7 @@ flags:
 	fs.StringVar(&cfg.Store.Dir, "data", cfg.Store.Dir, "data directory of the embedded store (env THAW_DATA)")
 	fs.StringVar(&cfg.UDPAddr, "udp", envOr(getenv, "THAW_UDP", cfg.UDPAddr), "UDP address for X-Ray SDK datagrams (env THAW_UDP)")
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr(getenv, "THAW_HTTP", cfg.HTTPAddr), "HTTP address for the X-Ray API, metrics and console (env THAW_HTTP)")
+	demo := fs.Bool("demo", false, "also feed thaw live traces of a small built-in serverless app, to explore the console")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiler at /debug/pprof/")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow non-loopback addresses without authentication")
 	fs.DurationVar(&cfg.Store.Retention, "retention", cfg.Store.Retention, "how long traces are kept (0: forever)")
@@ -57,6 +58,9 @@ flags:
 	}
 	if fs.NArg() > 0 {
 		return usageError(fmt.Sprintf("serve takes no arguments, got %q; see 'thaw serve -h'", fs.Args()))
+	}
+	if *demo {
+		cfg.DemoRate = 5
 	}
 	if *listen != "" {
 		cfg.UDPAddr, cfg.HTTPAddr = *listen, *listen

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/thawtrace/thaw/internal/console"
 	"github.com/thawtrace/thaw/internal/groups"
 	"github.com/thawtrace/thaw/internal/ingest"
 	"github.com/thawtrace/thaw/internal/ingest/udp"
@@ -42,6 +43,10 @@ type Config struct {
 	// Insecure allows binding to non-loopback addresses without
 	// authentication.
 	Insecure bool
+
+	// DemoRate, when positive, feeds the server this many traces a second
+	// of a built-in serverless app (see startDemo).
+	DemoRate float64
 
 	Store    embedded.Config
 	Ingest   ingest.Config
@@ -105,6 +110,8 @@ type Server struct {
 
 	stopWarm context.CancelFunc // stops the graph rollup warmer
 	warmDone chan struct{}
+	stopDemo context.CancelFunc // stops the demo traffic
+	demoDone chan struct{}
 }
 
 // New builds a server; it opens and starts nothing.
@@ -168,6 +175,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	q := query.New(s.cfg.Query, s.db, grps, s.log.With("component", "query"))
 	s.startWarmer(ctx, q)
 	api := xrayapi.NewHandler(s.cfg.API, s.pipe, q, rules, grps, s.log.With("component", "api"))
+	ui, err := console.New()
+	if err != nil {
+		return fmt.Errorf("load console: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	if s.cfg.Pprof {
@@ -180,9 +191,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			api.ServeHTTP(w, r)
 			return
 		}
-		if r.Method == http.MethodGet && r.URL.Path == "/" {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			_, _ = io.WriteString(w, consoleText)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			ui.ServeHTTP(w, r) // the console's pages and assets
 			return
 		}
 		w.Header().Set("x-amzn-RequestId", "0")
@@ -208,17 +218,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	})
 	s.printListeners()
+	if s.cfg.DemoRate > 0 {
+		return s.startDemo(ctx)
+	}
 	return nil
 }
-
-const consoleText = `thaw is running.
-
-The web console is not built yet. Meanwhile:
-  thaw traces              recent traces
-  thaw trace <trace-id>    one trace as a waterfall
-  aws xray get-trace-summaries --endpoint-url <this address> ...
-  GET /metrics             self-metrics (Prometheus)
-`
 
 func (s *Server) printListeners() {
 	u := s.udp.Addr().(*net.UDPAddr)
@@ -249,6 +253,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 		s.wg.Wait()
+	}
+	if s.stopDemo != nil {
+		s.stopDemo()
+		<-s.demoDone
 	}
 	if s.udp != nil {
 		errs = append(errs, s.udp.Shutdown(ctx))

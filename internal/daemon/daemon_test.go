@@ -236,8 +236,17 @@ func TestServer(t *testing.T) {
 	if status, body := get(t, base+"/healthz"); status != http.StatusOK || body != "ok\n" {
 		t.Errorf("GET /healthz = %d %q", status, body)
 	}
-	if status, body := get(t, base+"/"); status != http.StatusOK || !strings.Contains(body, "thaw is running") {
-		t.Errorf("GET / = %d %q, want the console text", status, body)
+	// The console: its page for / and for client-side routes, its assets.
+	for _, path := range []string{"/", "/traces", "/trace/1-00000000-000000000000000000000000"} {
+		if status, body := get(t, base+path); status != http.StatusOK || !strings.Contains(body, `<script type="module" src="/static/app.js">`) {
+			t.Errorf("GET %s = %d %q, want the console page", path, status, truncate(body, 200))
+		}
+	}
+	if status, body := get(t, base+"/static/app.js"); status != http.StatusOK || !strings.Contains(body, "export function render") {
+		t.Errorf("GET /static/app.js = %d, want the console's script", status)
+	}
+	if status, _ := get(t, base+"/static/nope.js"); status != http.StatusNotFound {
+		t.Errorf("GET /static/nope.js = %d, want 404", status)
 	}
 	status, metrics := get(t, base+"/metrics")
 	for _, want := range []string{`thaw_ingest_received_total{transport="http"} 2`, `thaw_ingest_received_total{transport="udp"} 1`, `thaw_ingest_rejected_total{reason="InvalidTraceId",transport="http"} 1`} {
@@ -320,4 +329,11 @@ func TestServerFailedStart(t *testing.T) {
 	cfg.HTTPAddr = "127.0.0.1:0"
 	srv2, _ := start(t, cfg) // the store directory is not locked any more
 	shutdown(t, srv2)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
