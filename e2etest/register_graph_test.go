@@ -10,17 +10,22 @@ import (
 	"time"
 )
 
-// TestRegisterServiceGraph runs the serverless "register" handler with the
-// real Python X-Ray SDK in Lambda mode, sends the segments API Gateway and
-// the Lambda platform would (the stage segment with its Lambda call, the
-// AWS::Lambda service segment and the function segment with Invocation),
-// and checks that GetServiceGraph draws what X-Ray draws for it: client →
-// API Gateway stage → AWS::Lambda → AWS::Lambda::Function → the DynamoDB
-// table and the partner API host. The expected graph is a golden file.
-func TestRegisterServiceGraph(t *testing.T) {
+// registerRun is one run of the serverless "register" scenario.
+type registerRun struct {
+	trace      string    // the trace id
+	start, end time.Time // around the handler's run
+	partner    string    // base URL of the third-party API it called
+}
+
+// runRegister runs the serverless "register" handler with the real Python
+// X-Ray SDK in Lambda mode against dynalite and a local third-party API,
+// and sends the segments API Gateway and the Lambda platform would: the
+// stage segment with its Lambda call, the AWS::Lambda service segment and
+// the function segment with Invocation and, for a cold start, the
+// Initialization subsegment before it.
+func runRegister(t *testing.T, th *thawProc, node string, cold bool) registerRun {
+	t.Helper()
 	requirePython(t)
-	node := requireNode(t)
-	th := startThaw(t, t.TempDir())
 	api := th.API()
 	dynamo := startDynalite(t, node)
 	partner := startPartnerAPI(t)
@@ -50,29 +55,57 @@ boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"]).create_ta
 	const fn = "register-fn"
 	arn := "arn:aws:lambda:us-east-1:123456789012:function:" + fn
 	stageID, callID, svcID, fnID := newID(), newID(), newID(), newID()
-	stage := segmentDoc(trace, stageID, "users-api/prod", start.Add(-40*time.Millisecond), span+80*time.Millisecond, map[string]any{
+	// A cold start's platform timeline: the environment initializes for
+	// 400 ms before the invocation.
+	initTime := time.Duration(0)
+	if cold {
+		initTime = 400 * time.Millisecond
+	}
+	stage := segmentDoc(trace, stageID, "users-api/prod", start.Add(-40*time.Millisecond-initTime), span+80*time.Millisecond+initTime, map[string]any{
 		"origin": "AWS::ApiGateway::Stage",
 		"http":   map[string]any{"request": map[string]any{"method": "POST", "url": "https://abc.execute-api.us-east-1.amazonaws.com/prod/register"}, "response": map[string]any{"status": 200}},
 		"subsegments": []any{map[string]any{
 			"id": callID, "name": "Lambda", "namespace": "aws",
-			"start_time": epoch(start.Add(-30 * time.Millisecond)), "end_time": epoch(end.Add(30 * time.Millisecond)),
+			"start_time": epoch(start.Add(-30*time.Millisecond - initTime)), "end_time": epoch(end.Add(30 * time.Millisecond)),
 			"http": map[string]any{"response": map[string]any{"status": 200}},
 			"aws":  map[string]any{"operation": "Invoke", "function_name": fn},
 		}},
 	})
-	svc := segmentDoc(trace, svcID, fn, start.Add(-20*time.Millisecond), span+40*time.Millisecond, map[string]any{
+	svc := segmentDoc(trace, svcID, fn, start.Add(-20*time.Millisecond-initTime), span+40*time.Millisecond+initTime, map[string]any{
 		"parent_id": callID, "origin": "AWS::Lambda", "resource_arn": arn,
 		"http": map[string]any{"response": map[string]any{"status": 200}},
 	})
-	function := segmentDoc(trace, fnID, fn, start.Add(-10*time.Millisecond), span+20*time.Millisecond, map[string]any{
+	subs := []any{map[string]any{
+		"id": invocationID, "name": "Invocation",
+		"start_time": epoch(start.Add(-5 * time.Millisecond)), "end_time": epoch(end.Add(5 * time.Millisecond)),
+	}}
+	if cold {
+		subs = append([]any{map[string]any{
+			"id": newID(), "name": "Initialization",
+			"start_time": epoch(start.Add(-8*time.Millisecond - initTime)), "end_time": epoch(start.Add(-8 * time.Millisecond)),
+			"aws": map[string]any{"function_arn": arn},
+		}}, subs...)
+	}
+	function := segmentDoc(trace, fnID, fn, start.Add(-10*time.Millisecond-initTime), span+20*time.Millisecond+initTime, map[string]any{
 		"parent_id": svcID, "origin": "AWS::Lambda::Function",
-		"aws": map[string]any{"account_id": "123456789012", "function_arn": arn},
-		"subsegments": []any{map[string]any{
-			"id": invocationID, "name": "Invocation",
-			"start_time": epoch(start.Add(-5 * time.Millisecond)), "end_time": epoch(end.Add(5 * time.Millisecond)),
-		}},
+		"aws":         map[string]any{"account_id": "123456789012", "function_arn": arn},
+		"subsegments": subs,
 	})
 	mustPut(t, api, stage, svc, function)
+	return registerRun{trace: trace, start: start, end: end, partner: partner}
+}
+
+// TestRegisterServiceGraph runs the serverless "register" scenario and
+// checks that GetServiceGraph draws what X-Ray draws for it: client → API
+// Gateway stage → AWS::Lambda → AWS::Lambda::Function → the DynamoDB table
+// and the partner API host. The expected graph is a golden file.
+func TestRegisterServiceGraph(t *testing.T) {
+	requirePython(t)
+	node := requireNode(t)
+	th := startThaw(t, t.TempDir())
+	api := th.API()
+	run := runRegister(t, th, node, false)
+	trace, start, partner := run.trace, run.start, run.partner
 
 	req := summariesRequest{StartTime: epoch(start.Add(-time.Minute)), EndTime: epoch(time.Now().Add(time.Minute))}
 	waitForSummaries(t, api, req, func(sums []traceSummary) error {

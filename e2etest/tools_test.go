@@ -12,7 +12,7 @@ import (
 )
 
 // installHint tells what provides every tool these tests need.
-const installHint = "run scripts/install-test-deps as root (Debian packages python3-aws-xray-sdk python3-boto3 python3-requests awscli; npm packages in e2etest/node)"
+const installHint = "run scripts/install-test-deps as root (Debian packages python3-aws-xray-sdk python3-boto3 python3-requests awscli chromium; npm packages in e2etest/node)"
 
 // Fixed paths: TESTING.md explains why the first python3 or aws on PATH may be the wrong one.
 const (
