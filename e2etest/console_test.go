@@ -3,9 +3,11 @@ package e2etest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,24 +42,30 @@ const (
 
 // consoleFindings is what e2etest/node/console.mjs reports.
 type consoleFindings struct {
-	PageErrors              []string
-	MapRenderMs             float64
-	Nodes, Edges            []string
-	MapNodeTip, PanelFilter string
-	FromMapURL              string
-	FromMapRows, TypedRows  []string
-	Suggestions             []string
-	TracesRenderMs          float64
-	FilterError             string
-	TraceRenderMs           float64
-	Rows, MiniMapNodes      []string
-	ColdRow, ColdBadge      string
-	DynamoTip               string
-	RawDocs                 int
-	XSSTip                  string
-	XSSRows                 []string
-	XSSRan                  any
-	InjectedElements        int
+	PageErrors                        []string
+	MapRenderMs                       float64
+	Nodes, Edges                      []string
+	MapNodeTip, PanelFilter           string
+	FromMapURL                        string
+	FromMapRows, TypedRows            []string
+	Suggestions                       []string
+	TracesRenderMs                    float64
+	FilterError                       string
+	TraceRenderMs                     float64
+	Rows, MiniMapNodes                []string
+	ColdRow, ColdBadge                string
+	DynamoTip                         string
+	RawDocs                           int
+	SortedDesc, SortedAsc, BrushedRTs []float64
+	SortURL, BrushURL                 string
+	LivePut, LiveNavigations          int
+	BigPaintedAt, BigRenderMs         float64
+	BigRowsInDOM, BigRows, BigLastRow int
+	BigFrames                         any
+	XSSTip                            string
+	XSSRows                           []string
+	XSSRan                            any
+	InjectedElements                  int
 }
 
 // TestConsole drives the web console in Debian Chromium: the register
@@ -85,23 +93,26 @@ func TestConsole(t *testing.T) {
 		"subsegments": []any{map[string]any{"id": sub, "name": "call", "start_time": epoch(time.Now().Add(-1900 * time.Millisecond)), "end_time": epoch(time.Now().Add(-1800 * time.Millisecond)),
 			"sql": map[string]any{"url": xssScript, "sanitized_query": xssImg}}},
 	}))
+	bigTrace := putBigTrace(t, api, 5000)
 	req := summariesRequest{StartTime: epoch(run.start.Add(-time.Minute)), EndTime: epoch(time.Now().Add(time.Minute))}
 	waitForSummaries(t, api, req, func(sums []traceSummary) error {
-		if len(sums) != 2 {
-			return fmt.Errorf("want the register and payload traces, got %d summaries", len(sums))
+		if len(sums) != 3 {
+			return fmt.Errorf("want the register, payload and big traces, got %d summaries", len(sums))
 		}
 		return nil
 	})
 
 	shots := screenshotDir()
 	r := mustRun(t, 3*time.Minute, []string{
-		"BASE=" + th.URL, "TRACE=" + run.trace, "XSS_TRACE=" + xssTrace, "SHOTS=" + shots, "CHROMIUM=" + chromiumPath,
+		"BASE=" + th.URL, "TRACE=" + run.trace, "XSS_TRACE=" + xssTrace, "BIG_TRACE=" + bigTrace, "SHOTS=" + shots, "CHROMIUM=" + chromiumPath,
 	}, filepath.Join(moduleRoot(), "e2etest", "node"), node, "console.mjs")
 	var got consoleFindings
 	if err := json.Unmarshal([]byte(lastLine(r.Stdout)), &got); err != nil {
 		t.Fatalf("console.mjs output is not JSON: %v\n%s", err, r.Stdout)
 	}
 	t.Logf("browser: map drawn in %.0f ms, trace list in %.0f ms, trace in %.0f ms; screenshots in %s", got.MapRenderMs, got.TracesRenderMs, got.TraceRenderMs, shots)
+	t.Logf("browser: the %d-row trace's waterfall first painted %.0f ms after navigation (view built in %.0f ms, %d rows in the DOM); scrolling it: %s",
+		got.BigRows, got.BigPaintedAt, got.BigRenderMs, got.BigRowsInDOM, mustJSON(got.BigFrames))
 
 	if len(got.PageErrors) > 0 {
 		t.Errorf("the page threw: %q", got.PageErrors)
@@ -161,6 +172,24 @@ func TestConsole(t *testing.T) {
 	if got.RawDocs == 0 || len(got.MiniMapNodes) < 5 {
 		t.Errorf("raw JSON tab shows %d documents, the trace's map %d nodes; want both", got.RawDocs, len(got.MiniMapNodes))
 	}
+	if !slices.IsSortedFunc(got.SortedDesc, func(a, b float64) int { return cmpFloat(b, a) }) || !slices.IsSorted(got.SortedAsc) || len(got.SortedAsc) < 3 || !strings.Contains(got.SortURL, "sort=rt") {
+		t.Errorf("sorting by response time: descending %v, ascending %v (URL %s); want sorted lists of every trace, the order in the URL", got.SortedDesc, got.SortedAsc, got.SortURL)
+	}
+	if lo, hi, ok := rtRange(got.BrushURL); !ok || len(got.BrushedRTs) == 0 || len(got.BrushedRTs) >= len(got.SortedAsc) {
+		t.Errorf("brushing the histogram: URL %s, %d of %d traces shown; want a range in the URL narrowing the list", got.BrushURL, len(got.BrushedRTs), len(got.SortedAsc))
+	} else {
+		for _, rt := range got.BrushedRTs {
+			if rt < lo || rt > hi {
+				t.Errorf("brushed to [%g, %g] s, the list shows a trace of %g s", lo, hi, rt)
+			}
+		}
+	}
+	if got.LivePut != 200 || got.LiveNavigations != 0 {
+		t.Errorf("live: PutTraceSegments %d, %d navigations while waiting; want the new trace listed without reloading", got.LivePut, got.LiveNavigations)
+	}
+	if got.BigRows != 5001 || got.BigLastRow != got.BigRows-1 || got.BigRowsInDOM > 200 {
+		t.Errorf("the big trace: %d rows, scrolled to row %d, %d rows in the DOM; want 5,001 rows (the segment and 5,000 subsegments), the last reached by scrolling, and only those in view rendered", got.BigRows, got.BigLastRow, got.BigRowsInDOM)
+	}
 	if got.XSSRan != nil || got.InjectedElements != 0 {
 		t.Errorf("a payload ran (window.__xss = %v) or became an element (%d img/script/iframe in the page)", got.XSSRan, got.InjectedElements)
 	}
@@ -169,4 +198,52 @@ func TestConsole(t *testing.T) {
 			t.Errorf("hover card of the payload segment %q does not show %q as text", got.XSSTip, want)
 		}
 	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// rtRange reads the brushed response-time range from a traces URL.
+func rtRange(raw string) (lo, hi float64, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0, 0, false
+	}
+	lo, err1 := strconv.ParseFloat(u.Query().Get("rtmin"), 64)
+	hi, err2 := strconv.ParseFloat(u.Query().Get("rtmax"), 64)
+	return lo, hi, err1 == nil && err2 == nil && lo < hi
+}
+
+// putBigTrace stores a trace of one segment with n subsegments: 50 groups
+// under the segment and calls under those, sent as independent subsegment
+// documents as SDKs stream them. It returns the trace id.
+func putBigTrace(t *testing.T, api *apiClient, n int) string {
+	t.Helper()
+	trace, root := newTraceID(time.Now()), newID()
+	start := time.Now().Add(-3 * time.Second)
+	docs := []string{segmentDoc(trace, root, "big-svc", start, 2*time.Second, nil)}
+	const groups = 50
+	per := n/groups - 1
+	for g := range groups {
+		gid := newID()
+		gStart := start.Add(time.Duration(g) * 39 * time.Millisecond)
+		docs = append(docs, segmentDoc(trace, gid, fmt.Sprintf("group-%d", g), gStart, 38*time.Millisecond, map[string]any{"type": "subsegment", "parent_id": root}))
+		for c := range per {
+			docs = append(docs, segmentDoc(trace, newID(), "api.example.com", gStart.Add(time.Duration(c)*300*time.Microsecond), 250*time.Microsecond,
+				map[string]any{"type": "subsegment", "parent_id": gid, "namespace": "remote", "http": map[string]any{"request": map[string]any{"method": "GET", "url": "https://api.example.com/items/" + strconv.Itoa(c)}}}))
+		}
+	}
+	for len(docs) > 0 {
+		k := min(250, len(docs))
+		mustPut(t, api, docs[:k]...)
+		docs = docs[k:]
+	}
+	return trace
 }

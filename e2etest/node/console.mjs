@@ -7,7 +7,7 @@ import {chromium} from 'playwright-core';
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 
-const {BASE, TRACE, XSS_TRACE, SHOTS, CHROMIUM} = process.env;
+const {BASE, TRACE, XSS_TRACE, BIG_TRACE, SHOTS, CHROMIUM} = process.env;
 mkdirSync(SHOTS, {recursive: true});
 const out = {pageErrors: []};
 let step = 'launch';
@@ -56,8 +56,7 @@ try {
   out.suggestions = await page.$$eval('.suggest li', (ls) => ls.map((l) => l.textContent));
   await page.keyboard.press('Escape');
   await page.locator('form.search button[type=submit]').click();
-  await page.waitForFunction(() => new URLSearchParams(location.search).get('filter') === 'service("users")');
-  await page.waitForSelector('table.traces tr.row');
+  await page.waitForFunction(() => document.getElementById('main').dataset.loadedFilter === 'service("users")');
   out.typedRows = await page.$$eval('table.traces tr.row', (rs) => rs.map((r) => r.dataset.id));
   out.tracesRenderMs = Number(await page.locator('#main').getAttribute('data-render-ms'));
   await shot('traces');
@@ -87,6 +86,67 @@ try {
   await page.waitForSelector('pre.doc');
   out.rawDocs = await page.locator('pre.doc').count();
   await shot('trace-json');
+
+  step = 'sort and brush';
+  await page.goto(BASE + '/traces?range=15m');
+  await page.waitForSelector('table.traces tr.row');
+  const rts = () => page.$$eval('table.traces tr.row', (rs) => rs.map((r) => Number(r.dataset.rt)));
+  await page.locator('table.traces th', {hasText: 'Response time'}).click();
+  out.sortedDesc = await rts();
+  await page.locator('table.traces th', {hasText: 'Response time'}).click();
+  out.sortedAsc = await rts();
+  out.sortURL = page.url();
+  const hist = await page.locator('svg.rt-hist').boundingBox();
+  await page.mouse.move(hist.x + 2, hist.y + hist.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(hist.x + hist.width * 0.6, hist.y + hist.height / 2, {steps: 8});
+  await page.mouse.up();
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('rtmin'));
+  out.brushURL = page.url();
+  out.brushedRTs = await rts();
+  await shot('traces-brushed');
+
+  step = 'live';
+  let navigations = 0;
+  page.on('framenavigated', () => navigations++);
+  await page.goto(BASE + '/traces?range=15m&live=1');
+  await page.waitForSelector('table.traces tr.row');
+  navigations = 0;
+  const now = Date.now() / 1000;
+  const liveTrace = `1-${Math.floor(now).toString(16)}-${'0'.repeat(20)}1ee7`;
+  const put = await page.request.post(BASE + '/TraceSegments', {data: {TraceSegmentDocuments: [JSON.stringify({
+    trace_id: liveTrace, id: '00000000000001ee', name: 'live-svc', start_time: now - 0.5, end_time: now - 0.2})]}});
+  out.livePut = put.status();
+  await page.waitForSelector(`table.traces tr.row[data-id="${liveTrace}"]`, {timeout: 20000});
+  out.liveNavigations = navigations;
+
+  step = 'big trace';
+  await page.goto(BASE + '/trace/' + BIG_TRACE);
+  await page.waitForSelector('.wf-row');
+  await page.waitForFunction(() => document.getElementById('main').dataset.paintedAt);
+  out.bigPaintedAt = Number(await page.locator('#main').getAttribute('data-painted-at'));
+  out.bigRenderMs = Number(await page.locator('#main').getAttribute('data-render-ms'));
+  out.bigRowsInDOM = await page.locator('.wf-row').count();
+  out.bigRows = Number((await page.locator('.trace-head .facts').innerText()).match(/(\d+) segments and subsegments/)[1]);
+  // Scroll the waterfall top to bottom and record every frame's gap.
+  out.bigFrames = await page.evaluate(async () => {
+    const body = document.querySelector('.wf-body');
+    const gaps = [];
+    let last = performance.now();
+    let running = true;
+    const tick = (t) => { gaps.push(t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    for (let y = 0; y <= body.scrollHeight; y += 600) {
+      body.scrollTop = y;
+      await new Promise((r) => setTimeout(r, 16));
+    }
+    running = false;
+    await new Promise((r) => setTimeout(r, 50));
+    gaps.sort((a, b) => b - a);
+    return {frames: gaps.length, worstMs: Math.round(gaps[0]), over50ms: gaps.filter((g) => g > 50).length, scrolledTo: body.scrollTop, height: body.scrollHeight};
+  });
+  out.bigLastRow = await page.$$eval('.wf-row', (rs) => Math.max(...rs.map((r) => Number(r.dataset.index))));
+  await shot('trace-big');
 
   step = 'untrusted strings';
   await page.goto(BASE + '/traces?range=15m');

@@ -8,6 +8,7 @@ import {drawGraph} from './map.js';
 import {href, params, setParams} from './app.js';
 
 const ROW = 26; // px per waterfall row
+const MAX_MINI_NODES = 60; // beyond this, laying out the trace's map takes seconds
 
 function hue(name) {
   let x = 0;
@@ -212,11 +213,16 @@ export function render(root, {id, signal}) {
         return h('pre', {class: 'doc'}, text);
       }));
     } else {
-      const mini = graph?.Services?.length ? h('div', {class: 'mini-map'}, drawGraph(graph.Services, {seconds: Math.max(t1s - t0s, 1), compact: true})) : '';
+      const nodes = graph?.Services?.length || 0;
+      const mini = nodes > MAX_MINI_NODES ? h('p', {class: 'muted'}, `This trace's map has ${nodes} nodes, too many to draw here.`)
+        : nodes ? h('div', {class: 'mini-map'}, drawGraph(graph.Services, {seconds: Math.max(t1s - t0s, 1), compact: true})) : '';
       content = h('div', null, mini, rows.length ? waterfall(rows, t0s, t1s) : h('p', {class: 'muted'}, 'No segments to draw.'));
     }
     replace(root, h('section', {class: 'trace-view'}, h('p', null, h('a', {href: href('/traces'), 'data-link': ''}, '← Traces')), head, tabs, content));
     root.dataset.renderMs = String(Math.round(performance.now() - t0));
+    // When the first frame with the waterfall is painted, in ms since the
+    // page's navigation started (the browser test reads it).
+    requestAnimationFrame(() => requestAnimationFrame(() => { root.dataset.paintedAt = String(Math.round(performance.now())); }));
   })();
   return {cleanup: hideTip};
 }

@@ -205,7 +205,7 @@ export function render(root, {signal}) {
       const status = t.Http?.HttpStatus;
       const flag = t.HasFault ? 'fault' : t.HasThrottle ? 'throttle' : t.HasError ? 'error' : 'ok';
       const link = href('/trace/' + encodeURIComponent(t.Id));
-      return h('tr', {class: 'row ' + flag, dataset: {id: t.Id}, onclick: (e) => { if (!e.target.closest('a')) navigate(link); }},
+      return h('tr', {class: 'row ' + flag, dataset: {id: t.Id, rt: respTime(t)}, onclick: (e) => { if (!e.target.closest('a')) navigate(link); }},
         h('td', {class: 'nowrap'}, t.StartTime ? dateTime(t.StartTime) : ''),
         h('td', {class: 'mono'}, h('a', {href: link, 'data-link': ''}, t.Id)),
         h('td', null, t.EntryPoint?.Name || ''),
@@ -242,6 +242,7 @@ export function render(root, {signal}) {
     annotationKeys = [...new Set(traces.flatMap((t) => Object.keys(t.Annotations || {})))].sort();
     draw();
     root.dataset.renderMs = String(Math.round(performance.now() - t0));
+    root.dataset.loadedFilter = filter; // which search the list shows (the browser test waits on it)
   }
   load();
   return {refresh: load};
