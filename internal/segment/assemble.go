@@ -1,9 +1,7 @@
 package segment
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 )
@@ -469,77 +467,4 @@ type renderer struct {
 	children map[*Entity][]*Document
 	// parents holds the documents something is attached to.
 	parents map[*Document]bool
-}
-
-func (r *renderer) render(d *Document) ([]byte, error) {
-	r.rendered[d] = true
-	if !r.parents[d] {
-		return d.Raw, nil
-	}
-	m, err := r.tree(d)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// tree decodes d generically (numbers kept verbatim) and nests the documents
-// attached anywhere inside it. Each document is rendered once.
-func (r *renderer) tree(d *Document) (map[string]any, error) {
-	r.rendered[d] = true
-	dec := json.NewDecoder(bytes.NewReader(d.Raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	used := map[*Entity]bool{}
-	var attach func(obj map[string]any) error
-	attach = func(obj map[string]any) error {
-		// The parent entity is the first entity with its id in d, in the
-		// same depth-first order Assemble indexed them in.
-		var kids []*Document
-		idStr, _ := obj["id"].(string)
-		if id, ok := ParseID(idStr); ok {
-			if i, ok := r.t.entity(id); ok {
-				if p := r.t.nodes[i]; p.doc == d && !used[p.ent] {
-					used[p.ent] = true
-					kids = r.children[p.ent]
-				}
-			}
-		}
-		subs, _ := obj["subsegments"].([]any)
-		for _, s := range subs {
-			if sm, ok := s.(map[string]any); ok {
-				if err := attach(sm); err != nil {
-					return err
-				}
-			}
-		}
-		if len(kids) == 0 {
-			return nil
-		}
-		for _, k := range kids {
-			if r.rendered[k] {
-				continue
-			}
-			km, err := r.tree(k)
-			if err != nil {
-				return err
-			}
-			subs = append(subs, km)
-		}
-		obj["subsegments"] = subs
-		return nil
-	}
-	if err := attach(m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }

@@ -154,6 +154,9 @@ func FuzzAssemble(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Assemble(%q).Documents(): %v", bodies, err)
 			}
+			if diff := sameDocuments(tr); diff != "" {
+				t.Fatalf("Assemble(%q): Documents() and the oracle differ: %s", bodies, diff)
+			}
 			var fromJSON []string
 			for _, od := range out {
 				var m map[string]any
