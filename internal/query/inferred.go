@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/thawtrace/thaw/internal/analyze/summary"
@@ -20,72 +22,104 @@ func inferredDocuments(tid segment.TraceID, calls []summary.InferredCall, docs [
 	if len(calls) == 0 {
 		return nil, nil
 	}
-	byID := map[string]map[string]any{}
+	byID := map[string][]byte{}
 	for _, d := range docs {
-		dec := json.NewDecoder(bytes.NewReader(d.JSON))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("decode document %s: %w", d.ID, err)
+		objs, err := segment.EntityJSON(d.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("read document %s: %w", d.ID, err)
 		}
-		indexEntities(m, byID)
+		for id, b := range objs {
+			if _, seen := byID[id]; !seen {
+				byID[id] = b
+			}
+		}
 	}
 	out := make([]segment.OutputDocument, 0, len(calls))
 	for _, c := range calls {
-		src := byID[c.Sub.ID]
-		if src == nil {
+		raw := byID[c.Sub.ID]
+		if raw == nil {
 			continue // not reachable from an output document; nothing to copy
+		}
+		// The members copied, by key; a repeated key's last value wins,
+		// as encoding/json reads it.
+		src := make(map[string][]byte, len(copied)+1)
+		err := segment.ObjectMembers(raw, func(k string, v []byte) {
+			if k == "aws" || slices.Contains(copied, k) {
+				src[k] = v
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read subsegment %s: %w", c.Sub.ID, err)
 		}
 		sum := sha1.Sum([]byte(string(tid) + c.Sub.ID))
 		id := hex.EncodeToString(sum[:8])
-		m := map[string]any{
-			"id":        id,
-			"name":      c.SegmentName,
-			"trace_id":  string(tid),
-			"parent_id": c.Sub.ID,
-			"inferred":  true,
-		}
-		for _, k := range []string{"start_time", "end_time", "in_progress", "http", "error", "fault", "throttle", "cause", "sql"} {
+		w := objectWriter{b: make([]byte, 0, 256+len(raw))}
+		w.str("id", id)
+		w.str("name", c.SegmentName)
+		w.str("trace_id", string(tid))
+		w.str("parent_id", c.Sub.ID)
+		w.raw("inferred", []byte("true"))
+		for _, k := range copied {
 			if v, ok := src[k]; ok {
-				m[k] = v
+				w.raw(k, v)
 			}
 		}
-		if a, ok := src["aws"].(map[string]any); ok {
-			aws := make(map[string]any, len(a)+1)
-			for k, v := range a {
-				aws[k] = v
-			}
+		if a := src["aws"]; len(a) > 0 && a[0] == '{' {
 			// Resource-level nodes (AWS::DynamoDB::Table, ...) name their
 			// resource, as AWS's processed documents do.
-			if _, has := aws["resource_names"]; !has && strings.Count(c.Node.Type, "::") == 2 {
-				aws["resource_names"] = []string{c.Node.Name}
+			members, hasNames := 0, false
+			err := segment.ObjectMembers(a, func(k string, _ []byte) {
+				members++
+				hasNames = hasNames || k == "resource_names"
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read aws of subsegment %s: %w", c.Sub.ID, err)
 			}
-			m["aws"] = aws
+			if !hasNames && strings.Count(c.Node.Type, "::") == 2 {
+				names, _ := json.Marshal([]string{c.Node.Name})
+				if members == 0 {
+					a = append([]byte(`{"resource_names":`), names...)
+				} else {
+					a = append(append(bytes.TrimRight(bytes.Clone(a[:len(a)-1]), " \t\r\n"), []byte(`,"resource_names":`)...), names...)
+				}
+				a = append(a, '}')
+			}
+			w.raw("aws", a)
 		}
 		if c.Node.Type != summary.TypeRemote {
-			m["origin"] = c.Node.Type
+			w.str("origin", c.Node.Type)
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(m); err != nil {
-			return nil, fmt.Errorf("encode inferred segment for %s: %w", c.Sub.ID, err)
-		}
-		out = append(out, segment.OutputDocument{ID: id, JSON: bytes.TrimRight(buf.Bytes(), "\n")})
+		out = append(out, segment.OutputDocument{ID: id, JSON: w.done()})
 	}
 	return out, nil
 }
 
-func indexEntities(m map[string]any, byID map[string]map[string]any) {
-	if s, ok := m["id"].(string); ok {
-		if id, ok := segment.ParseID(s); ok {
-			byID[id] = m
-		}
+// copied are the members of a calling subsegment its inferred segment
+// repeats (besides aws, which it completes).
+var copied = []string{"start_time", "end_time", "in_progress", "http", "error", "fault", "throttle", "cause", "sql"}
+
+// objectWriter writes a JSON object member by member, in order.
+type objectWriter struct{ b []byte }
+
+func (w *objectWriter) key(k string) {
+	if len(w.b) == 0 {
+		w.b = append(w.b, '{')
+	} else {
+		w.b = append(w.b, ',')
 	}
-	subs, _ := m["subsegments"].([]any)
-	for _, s := range subs {
-		if sm, ok := s.(map[string]any); ok {
-			indexEntities(sm, byID)
-		}
-	}
+	w.b = strconv.AppendQuote(w.b, k)
+	w.b = append(w.b, ':')
 }
+
+func (w *objectWriter) str(k, v string) {
+	w.key(k)
+	b, _ := json.Marshal(v) // strings always marshal
+	w.b = append(w.b, b...)
+}
+
+func (w *objectWriter) raw(k string, v []byte) {
+	w.key(k)
+	w.b = append(w.b, v...)
+}
+
+func (w *objectWriter) done() []byte { return append(w.b, '}') }

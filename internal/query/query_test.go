@@ -127,7 +127,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 // docsOf decodes raw documents as the store returns them.
-func docsOf(t *testing.T, raws ...string) []segment.Document {
+func docsOf(t testing.TB, raws ...string) []segment.Document {
 	t.Helper()
 	var out []segment.Document
 	for _, r := range raws {

@@ -18,7 +18,7 @@ import (
 )
 
 // openEmbedded opens a real embedded store in a temporary directory.
-func openEmbedded(t *testing.T) *embedded.DB {
+func openEmbedded(t testing.TB) *embedded.DB {
 	t.Helper()
 	cfg := embedded.DefaultConfig()
 	cfg.Dir = t.TempDir()
