@@ -126,6 +126,8 @@ try {
   await page.waitForFunction(() => document.getElementById('main').dataset.paintedAt);
   out.bigPaintedAt = Number(await page.locator('#main').getAttribute('data-painted-at'));
   out.bigRenderMs = Number(await page.locator('#main').getAttribute('data-render-ms'));
+  out.bigFetchMs = Number(await page.locator('#main').getAttribute('data-fetch-ms'));
+  out.bigViewStartedAt = Number(await page.locator('#main').getAttribute('data-view-started-at'));
   out.bigRowsInDOM = await page.locator('.wf-row').count();
   out.bigRows = Number((await page.locator('.trace-head .facts').innerText()).match(/(\d+) segments and subsegments/)[1]);
   // Scroll the waterfall top to bottom and record every frame's gap.

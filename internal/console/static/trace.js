@@ -172,6 +172,8 @@ export function render(root, {id, signal}) {
       replace(root, h('div', {class: 'empty'}, h('h2', null, 'Could not load the trace'), h('p', null, `${e.type}: ${e.message}`)));
       return;
     }
+    root.dataset.fetchMs = String(Math.round(performance.now() - t0));
+    root.dataset.viewStartedAt = String(Math.round(t0));
     const tr = (out.Traces || [])[0];
     if (!tr) {
       replace(root, h('div', {class: 'empty'}, h('h2', null, 'Trace not found'),
