@@ -76,3 +76,11 @@ export function kv(pairs) {
   }
   return dl;
 }
+
+// paintedAt records on el when the frame showing what was just rendered is
+// painted, in ms since the page's navigation started (data-painted-at; the
+// browser tests read it).
+export function paintedAt(el) {
+  delete el.dataset.paintedAt;
+  requestAnimationFrame(() => requestAnimationFrame(() => { el.dataset.paintedAt = String(Math.round(performance.now())); }));
+}

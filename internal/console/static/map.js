@@ -1,7 +1,7 @@
 // The service map: GetServiceGraph laid out left to right by dagre, each
 // node with its type icon, request rate, average latency and a health ring.
 import dagre from './vendor/dagre-3.1.3.esm.js';
-import {h, s, replace, showTip, moveTip, hideTip, kv} from './dom.js';
+import {h, s, replace, showTip, moveTip, hideTip, kv, paintedAt} from './dom.js';
 import * as api from './api.js';
 import {ms, pct, rate, percentile, nodeRef, quote} from './fmt.js';
 import {href, navigate, params, setParams, timeRange} from './app.js';
@@ -236,6 +236,7 @@ export function render(root, {signal}) {
     const ms0 = performance.now() - t0;
     replace(status, `${services.length} nodes · drawn in ${Math.round(ms0)} ms · click a node or an edge for its details and traces `, legend());
     root.dataset.renderMs = String(Math.round(ms0));
+    paintedAt(root);
     if (sel) {
       const svc = services.find((x) => x.Name + '|' + (x.Type || '') === sel);
       if (svc) onNode(svc);

@@ -1,7 +1,7 @@
 // One trace: its own small service map, then a waterfall of every segment
 // and subsegment (virtualised, so thousands of rows stay smooth), with a
 // hover card per bar; the raw documents in a second tab.
-import {h, s, replace, showTip, moveTip, hideTip, kv} from './dom.js';
+import {h, s, replace, showTip, moveTip, hideTip, kv, paintedAt} from './dom.js';
 import * as api from './api.js';
 import {ms, dateTime} from './fmt.js';
 import {drawGraph} from './map.js';
@@ -222,9 +222,7 @@ export function render(root, {id, signal}) {
     }
     replace(root, h('section', {class: 'trace-view'}, h('p', null, h('a', {href: href('/traces'), 'data-link': ''}, '← Traces')), head, tabs, content));
     root.dataset.renderMs = String(Math.round(performance.now() - t0));
-    // When the first frame with the waterfall is painted, in ms since the
-    // page's navigation started (the browser test reads it).
-    requestAnimationFrame(() => requestAnimationFrame(() => { root.dataset.paintedAt = String(Math.round(performance.now())); }));
+    paintedAt(root);
   })();
   return {cleanup: hideTip};
 }

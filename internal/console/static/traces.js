@@ -1,7 +1,7 @@
 // Trace search: a filter-expression box with completion and positioned
 // parse errors, a response-time histogram that can be brushed to narrow the
 // list, and a sortable list of the matching traces.
-import {h, s, replace} from './dom.js';
+import {h, s, replace, paintedAt} from './dom.js';
 import * as api from './api.js';
 import {ms, dateTime, quote} from './fmt.js';
 import {href, navigate, params, setParams, timeRange} from './app.js';
@@ -243,6 +243,7 @@ export function render(root, {signal}) {
     draw();
     root.dataset.renderMs = String(Math.round(performance.now() - t0));
     root.dataset.loadedFilter = filter; // which search the list shows (the browser test waits on it)
+    paintedAt(root);
   }
   load();
   return {refresh: load};
