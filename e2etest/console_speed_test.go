@@ -52,7 +52,7 @@ func TestConsoleSpeed(t *testing.T) {
 		slices.Sort(s)
 		return s[len(s)/2]
 	}
-	t.Logf("browser, last hour of %d segments: service map painted %.0f ms after navigation (median of %v), trace list %.0f ms (median of %v)",
+	timing(t, "browser, last hour of %d segments: service map painted %.0f ms after navigation (median of %v), trace list %.0f ms (median of %v)",
 		consoleSpeedSegments, median(got.MapPaintedAt), got.MapPaintedAt, median(got.TracesPaintedAt), got.TracesPaintedAt)
 	if len(got.PageErrors) > 0 {
 		t.Errorf("the page threw: %q", got.PageErrors)

@@ -46,6 +46,7 @@ type consoleFindings struct {
 	MapRenderMs                       float64
 	Nodes, Edges                      []string
 	MapNodeTip, PanelFilter           string
+	MapEdgeTip                        string
 	FromMapURL                        string
 	FromMapRows, TypedRows            []string
 	Suggestions                       []string
@@ -111,8 +112,8 @@ func TestConsole(t *testing.T) {
 	if err := json.Unmarshal([]byte(lastLine(r.Stdout)), &got); err != nil {
 		t.Fatalf("console.mjs output is not JSON: %v\n%s", err, r.Stdout)
 	}
-	t.Logf("browser: map drawn in %.0f ms, trace list in %.0f ms, trace in %.0f ms; screenshots in %s", got.MapRenderMs, got.TracesRenderMs, got.TraceRenderMs, shots)
-	t.Logf("browser: the %d-row trace's waterfall first painted %.0f ms after navigation: the view started at %.0f ms, its data arrived %.0f ms later, it was built %.0f ms after that; %d rows in the DOM; scrolling it: %s",
+	timing(t, "browser: map drawn in %.0f ms, trace list in %.0f ms, trace in %.0f ms; screenshots in %s", got.MapRenderMs, got.TracesRenderMs, got.TraceRenderMs, shots)
+	timing(t, "browser: the %d-row trace's waterfall first painted %.0f ms after navigation: the view started at %.0f ms, its data arrived %.0f ms later, it was built %.0f ms after that; %d rows in the DOM; scrolling it: %s",
 		got.BigRows, got.BigPaintedAt, got.BigViewStartedAt, got.BigFetchMs, got.BigRenderMs-got.BigFetchMs, got.BigRowsInDOM, mustJSON(got.BigFrames))
 
 	if len(got.PageErrors) > 0 {
@@ -139,6 +140,11 @@ func TestConsole(t *testing.T) {
 	for _, want := range []string{"users", "Requests", "p50 / p90 / p99"} {
 		if !strings.Contains(got.MapNodeTip, want) {
 			t.Errorf("hover card of the DynamoDB node %q lacks %q", got.MapNodeTip, want)
+		}
+	}
+	for _, want := range []string{"register-fn → users", "Requests", "p50 / p90 / p99"} {
+		if !strings.Contains(got.MapEdgeTip, want) {
+			t.Errorf("hover card of the edge to DynamoDB %q lacks %q", got.MapEdgeTip, want)
 		}
 	}
 	if want := `service(id(name: "users", type: "AWS::DynamoDB::Table"))`; got.PanelFilter != want {
@@ -247,4 +253,25 @@ func putBigTrace(t *testing.T, api *apiClient, n int) string {
 		docs = docs[k:]
 	}
 	return trace
+}
+
+// timing logs a measured figure and appends it to
+// artifacts/console/timings.txt, so that a CI run without -v keeps it.
+func timing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	if err := os.MkdirAll(screenshotDir(), 0o755); err != nil {
+		t.Errorf("timings: %v", err)
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(screenshotDir(), "timings.txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Errorf("timings: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "%s %s: %s\n", time.Now().UTC().Format(time.RFC3339), t.Name(), line); err != nil {
+		t.Errorf("timings: %v", err)
+	}
 }

@@ -35,6 +35,19 @@ try {
   await page.waitForSelector('#tip:not([hidden])');
   out.mapNodeTip = await tipText();
   await shot('map-hover');
+  await page.mouse.move(0, 0);
+  await page.waitForSelector('#tip', {state: 'hidden'});
+  // The middle of the edge's curve, in the viewport (a curve's box centre
+  // may lie off the line).
+  const mid = await page.evaluate(() => {
+    const p = document.querySelector('svg.graph .edge[data-from="register-fn"][data-to="users"] .hit');
+    const q = p.getPointAtLength(p.getTotalLength() / 2);
+    const m = p.getScreenCTM();
+    return {x: q.x * m.a + q.y * m.c + m.e, y: q.x * m.b + q.y * m.d + m.f};
+  });
+  await page.mouse.move(mid.x, mid.y, {steps: 4});
+  await page.waitForSelector('#tip:not([hidden])');
+  out.mapEdgeTip = await tipText();
   await table.click();
   await page.waitForSelector('.panel:not([hidden]) a.button');
   out.panelFilter = await page.locator('.panel code').innerText();

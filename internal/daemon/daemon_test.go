@@ -337,3 +337,39 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// TestDemo checks thaw serve --demo: the built-in app's traces arrive over
+// the server's own UDP listener and are searchable, with the register
+// app's service graph (API Gateway stage, Lambda, DynamoDB table, the
+// third-party host).
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.DemoRate = 50
+	srv, out := start(t, cfg)
+	defer shutdown(t, srv)
+	if !strings.Contains(out, "demo     sending 50 traces/s") {
+		t.Errorf("output %q does not announce the demo", out)
+	}
+	base := "http://" + srv.HTTPAddr()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		now := float64(time.Now().Unix())
+		body := fmt.Sprintf(`{"StartTime":%f,"EndTime":%f}`, now-120, now+60)
+		status, b := post(t, base, "/ServiceGraph", body)
+		var g xrayapi.GetServiceGraphOutput
+		if status == http.StatusOK && json.Unmarshal(b, &g) == nil {
+			types := map[string]bool{}
+			for _, s := range g.Services {
+				types[s.Type] = true
+			}
+			if types["AWS::ApiGateway::Stage"] && types["AWS::Lambda::Function"] && types["AWS::DynamoDB::Table"] && types["remote"] {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15 s of demo traffic the service graph is %d %s; want the register app's nodes", status, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -45,9 +45,10 @@ export function traces(ids, signal) {
   return call('/Traces', {TraceIds: ids}, signal);
 }
 
-// traceSummaries reads up to maxPages pages of summaries, newest first.
-export async function traceSummaries({start, end, filter, maxPages = 10}, signal) {
-  const out = {summaries: [], processed: 0, more: false};
+// traceSummaries reads up to maxPages pages of summaries, newest first,
+// calling onPage with the running result after each page.
+export async function traceSummaries({start, end, filter, maxPages = 10, onPage}, signal) {
+  const out = {summaries: [], processed: 0, more: false, done: false};
   let token;
   for (let i = 0; i < maxPages; i++) {
     const body = {StartTime: start, EndTime: end, TimeRangeType: 'TraceId'};
@@ -57,8 +58,10 @@ export async function traceSummaries({start, end, filter, maxPages = 10}, signal
     out.summaries.push(...(page.TraceSummaries || []));
     out.processed += page.TracesProcessedCount || 0;
     token = page.NextToken;
+    out.more = !!token;
+    out.done = !token || i === maxPages - 1;
+    onPage?.(out);
     if (!token) return out;
   }
-  out.more = true;
   return out;
 }

@@ -97,9 +97,10 @@ function completer(input, words) {
 
 // rtHistogram draws the matching traces' response times in bins; dragging
 // across it selects a range, double-click clears it.
-function rtHistogram(traces, sel, onSelect) {
-  const W = 1000, H = 120, base = H - 20, N = 40;
-  const svg = s('svg', {class: 'rt-hist', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', 'aria-label': 'Response time histogram'});
+function rtHistogram(traces, sel, onSelect, width) {
+  // Drawn at the box's own width, so that the axis text is not stretched.
+  const W = Math.max(300, Math.round(width || 1000)), H = 120, base = H - 20, N = 40;
+  const svg = s('svg', {class: 'rt-hist', viewBox: `0 0 ${W} ${H}`, 'aria-label': 'Response time histogram'});
   const times = traces.map(respTime);
   const max = Math.max(0.001, ...times);
   const bins = new Array(N).fill(0);
@@ -188,13 +189,14 @@ export function render(root, {signal}) {
       const x = col[2](a), y = col[2](b);
       return (x < y ? -1 : x > y ? 1 : 0) * dir;
     });
-    replace(info, `${traces.length}${meta.more ? '+' : ''} traces match, ${meta.processed} scanned, in ${meta.ms} ms`,
+    const n = traces.length;
+    replace(info, `${n}${meta.more ? '+' : ''} ${n === 1 && !meta.more ? 'trace matches' : 'traces match'}, ${meta.processed} scanned, in ${meta.ms} ms`, meta.loading ? ' (loading more…)' : '',
       sel ? [' · response time ', ms(sel[0]), ' – ', ms(sel[1]), ' (', rows.length, ' shown) ', h('a', {href: '#', onclick: (e) => { e.preventDefault(); setParams({rtmin: null, rtmax: null}); draw(); }}, 'clear')] : '',
       traces.length > 1 ? ' · drag across the histogram to narrow by response time' : '');
     replace(histBox, traces.length ? rtHistogram(traces, sel, (r) => {
       setParams(r ? {rtmin: r[0].toFixed(4), rtmax: r[1].toFixed(4)} : {rtmin: null, rtmax: null});
       draw();
-    }) : '');
+    }, histBox.parentElement.clientWidth - 22) : '');
     if (!traces.length) {
       replace(table, h('div', {class: 'empty'}, h('h2', null, 'No traces match'), h('p', null, 'Widen the time range or change the filter.')));
       return;
@@ -225,9 +227,22 @@ export function render(root, {signal}) {
     replace(errorBox);
     info.textContent = 'Searching…';
     const t0 = performance.now();
+    // The list shows the first page as soon as it arrives and grows as
+    // the next ones do.
+    let shown = false;
+    const onPage = (out) => {
+      traces = out.summaries;
+      meta = {processed: out.processed, more: out.more, ms: Math.round(performance.now() - t0), loading: !out.done};
+      if (!shown || out.done) draw();
+      if (!shown) {
+        shown = true;
+        root.dataset.renderMs = String(Math.round(performance.now() - t0));
+        paintedAt(root);
+      }
+    };
     let out;
     try {
-      out = await api.traceSummaries({start: tr.start, end: tr.end, filter}, signal);
+      out = await api.traceSummaries({start: tr.start, end: tr.end, filter, onPage}, signal);
     } catch (e) {
       if (e.name === 'AbortError') return;
       traces = [];
@@ -237,13 +252,8 @@ export function render(root, {signal}) {
       replace(table);
       return;
     }
-    traces = out.summaries;
-    meta = {processed: out.processed, more: out.more, ms: Math.round(performance.now() - t0)};
     annotationKeys = [...new Set(traces.flatMap((t) => Object.keys(t.Annotations || {})))].sort();
-    draw();
-    root.dataset.renderMs = String(Math.round(performance.now() - t0));
-    root.dataset.loadedFilter = filter; // which search the list shows (the browser test waits on it)
-    paintedAt(root);
+    root.dataset.loadedFilter = filter; // which search the list shows, complete (the browser test waits on it)
   }
   load();
   return {refresh: load};
