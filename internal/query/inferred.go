@@ -113,8 +113,23 @@ func (w *objectWriter) key(k string) {
 
 func (w *objectWriter) str(k, v string) {
 	w.key(k)
+	if plainJSON(v) {
+		w.b = append(append(append(w.b, '"'), v...), '"')
+		return
+	}
 	b, _ := json.Marshal(v) // strings always marshal
 	w.b = append(w.b, b...)
+}
+
+// plainJSON reports whether s can be written between quotes as it is: no
+// quote, backslash, control character or non-ASCII byte.
+func plainJSON(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *objectWriter) raw(k string, v []byte) {
