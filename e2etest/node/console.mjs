@@ -88,6 +88,7 @@ try {
   out.rows = await page.$$eval('.wf-row', (rs) => rs.map((r) => r.dataset.name));
   out.coldRow = await page.locator('.wf-row.cold-row').innerText();
   out.coldBadge = await page.locator('.trace-head .badge.cold').innerText();
+  await page.waitForSelector('.mini-map .node');
   out.miniMapNodes = await page.$$eval('.mini-map .node', (ns) => ns.map((n) => n.dataset.name));
   await shot('trace');
   const ddb = page.locator('.wf-row[data-name="dynamodb" i]').first();

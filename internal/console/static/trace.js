@@ -10,10 +10,14 @@ import {href, params, setParams} from './app.js';
 const ROW = 26; // px per waterfall row
 const MAX_MINI_NODES = 60; // beyond this, laying out the trace's map takes seconds
 
-function hue(name) {
+// SERVICE_COLOURS are blues, teals and greens only: red, amber and purple
+// mean fault, error and throttle here.
+const SERVICE_COLOURS = ['#4e79a7', '#59a14f', '#3b8bc2', '#2f9e8f', '#6c8ebf', '#76b7b2', '#6b9f3a', '#4f6fb5', '#5aa3a8', '#88a65e'];
+
+function serviceColour(name) {
   let x = 0;
   for (const c of name) x = (x * 31 + c.codePointAt(0)) >>> 0;
-  return x % 360;
+  return SERVICE_COLOURS[x % SERVICE_COLOURS.length];
 }
 
 function status(e) {
@@ -114,9 +118,9 @@ function waterfall(rows, t0, t1) {
     const end = e.end_time || t1;
     const st = status(e);
     const cold = isColdStart(row);
-    const color = `hsl(${hue(row.seg.name || '')} 62% ${row.isSegment ? 48 : 62}%)`;
+    const color = serviceColour(row.seg.name || '');
     const bar = h('div', {class: `bar ${st}${cold ? ' cold' : ''}${e.end_time ? '' : ' open'}`,
-      style: {left: pctOf(e.start_time) + '%', width: Math.max(0.15, pctOf(end) - pctOf(e.start_time)) + '%', background: st === 'ok' && !cold ? color : null}});
+      style: {left: pctOf(e.start_time) + '%', width: Math.max(0.15, pctOf(end) - pctOf(e.start_time)) + '%', background: st === 'ok' && !cold ? color : null, opacity: row.isSegment || st !== 'ok' ? null : '0.78'}});
     const label = h('div', {class: 'label-col', style: {paddingLeft: 8 + row.depth * 14 + 'px'}},
       h('span', {class: 'dot', style: {background: color}}),
       h('span', {class: 'nm' + (row.isSegment ? ' seg' : '')}, e.name || '(unnamed)'),
@@ -164,9 +168,9 @@ export function render(root, {id, signal}) {
   replace(root, h('p', {class: 'muted pad'}, 'Loading trace…'));
   (async () => {
     const t0 = performance.now();
-    let out, graph;
+    let out;
     try {
-      [out, graph] = await Promise.all([api.traces([id], signal), api.traceGraph([id], signal).catch(() => null)]);
+      out = await api.traces([id], signal);
     } catch (e) {
       if (e.name === 'AbortError') return;
       replace(root, h('div', {class: 'empty'}, h('h2', null, 'Could not load the trace'), h('p', null, `${e.type}: ${e.message}`)));
@@ -215,9 +219,14 @@ export function render(root, {id, signal}) {
         return h('pre', {class: 'doc'}, text);
       }));
     } else {
-      const nodes = graph?.Services?.length || 0;
-      const mini = nodes > MAX_MINI_NODES ? h('p', {class: 'muted'}, `This trace's map has ${nodes} nodes, too many to draw here.`)
-        : nodes ? h('div', {class: 'mini-map'}, drawGraph(graph.Services, {seconds: Math.max(t1s - t0s, 1), compact: true})) : '';
+      // The trace's own map is fetched once the waterfall is on screen, so
+      // that it never delays it.
+      const mini = h('div', {class: 'mini-slot'});
+      api.traceGraph([id], signal).then((graph) => {
+        const nodes = graph?.Services?.length || 0;
+        if (nodes > MAX_MINI_NODES) replace(mini, h('p', {class: 'muted'}, `This trace's map has ${nodes} nodes, too many to draw here.`));
+        else if (nodes) replace(mini, h('div', {class: 'mini-map'}, drawGraph(graph.Services, {seconds: Math.max(t1s - t0s, 1), compact: true})));
+      }).catch(() => {});
       content = h('div', null, mini, rows.length ? waterfall(rows, t0s, t1s) : h('p', {class: 'muted'}, 'No segments to draw.'));
     }
     replace(root, h('section', {class: 'trace-view'}, h('p', null, h('a', {href: href('/traces'), 'data-link': ''}, '← Traces')), head, tabs, content));
