@@ -19,6 +19,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "loadgen"},
 		{pkg: "bytesreader"},
 		{pkg: "console"},
+		{pkg: "template", thirdOK: true},
 		{pkg: "analyze/summary", allowed: []string{"segment"}},
 		{pkg: "xrayapi", allowed: []string{"segment"}},
 		{pkg: "store", allowed: []string{"segment", "analyze/summary"}},
