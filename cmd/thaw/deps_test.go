@@ -20,6 +20,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "bytesreader"},
 		{pkg: "console"},
 		{pkg: "template", thirdOK: true},
+		{pkg: "runtimeapi"},
 		{pkg: "analyze/summary", allowed: []string{"segment"}},
 		{pkg: "xrayapi", allowed: []string{"segment"}},
 		{pkg: "store", allowed: []string{"segment", "analyze/summary"}},
