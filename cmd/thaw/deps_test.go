@@ -21,6 +21,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "console"},
 		{pkg: "template", thirdOK: true},
 		{pkg: "runtimeapi"},
+		{pkg: "lambdaenv", allowed: []string{"runtimeapi"}},
 		{pkg: "analyze/summary", allowed: []string{"segment"}},
 		{pkg: "xrayapi", allowed: []string{"segment"}},
 		{pkg: "store", allowed: []string{"segment", "analyze/summary"}},

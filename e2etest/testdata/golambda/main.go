@@ -5,7 +5,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +22,41 @@ type event struct {
 	Millis int    `json:"millis"`
 }
 
+// init is the function's init code: it sleeps INIT_SLEEP_MS, or exits
+// with INIT_EXIT, so tests can measure and break Init.
+func init() {
+	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	if code, err := strconv.Atoi(os.Getenv("INIT_EXIT")); err == nil {
+		fmt.Println("init fails on purpose")
+		os.Exit(code)
+	}
+}
+
+var ballast [][]byte
+
 func handler(ctx context.Context, e event) (map[string]any, error) {
+	fmt.Println("handling", e.Action)
 	switch e.Action {
+	case "alloc": // touch Size MB
+		b := make([]byte, e.Size<<20)
+		for i := range b {
+			if i%4096 == 0 {
+				b[i] = 1
+			}
+		}
+		ballast = append(ballast, b)
+		time.Sleep(200 * time.Millisecond)
+	case "env":
+		out := map[string]any{}
+		for _, k := range []string{"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+			"AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "_HANDLER", "AWS_LAMBDA_INITIALIZATION_TYPE",
+			"AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_CONTEXT_MISSING", "TABLE_NAME", "AWS_LAMBDA_LOG_GROUP_NAME", "TZ"} {
+			out[k] = os.Getenv(k)
+		}
+		_, out["AWS_LAMBDA_MAX_CONCURRENCY set"] = os.LookupEnv("AWS_LAMBDA_MAX_CONCURRENCY")
+		return out, nil
 	case "error":
 		return nil, errors.New("order A-1001 not found")
 	case "panic":

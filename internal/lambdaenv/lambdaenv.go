@@ -1,0 +1,450 @@
+// Package lambdaenv is one Lambda execution environment on this machine
+// (spec/lambda.md §1, §3): a runtime process in its own process group with
+// its own Runtime API, the platform's environment variables, Init bounded
+// by 10 s, frozen (SIGSTOP) between invocations and thawed (SIGCONT) for
+// the next, reset on a timeout, a crash or running out of memory, and the
+// START/END/REPORT lines Lambda writes to the function's log.
+//
+// It imports runtimeapi and the standard library.
+package lambdaenv
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/thawtrace/thaw/internal/runtimeapi"
+)
+
+// InitTimeout bounds Init on demand (spec §1.2).
+const InitTimeout = 10 * time.Second
+
+// Config describes the function an environment runs.
+type Config struct {
+	FunctionName string
+	FunctionARN  string
+	Region       string
+	MemoryMB     int
+	Timeout      time.Duration
+	// Command starts the runtime: a provided.* bootstrap, or a managed
+	// runtime's client; Dir is its working directory (LAMBDA_TASK_ROOT).
+	Command []string
+	Dir     string
+	Handler string
+	// Env is the function's own variables; Platform is the platform's
+	// (set over them, as Lambda does), e.g. AWS_XRAY_DAEMON_ADDRESS.
+	Env, Platform map[string]string
+	// Log receives the runtime's output, each line prefixed, and the
+	// START/END/REPORT lines.
+	Log io.Writer
+	// InitTimeout bounds Init; 0 means InitTimeout.
+	InitTimeout time.Duration
+}
+
+// Env is one execution environment.
+type Env struct {
+	cfg   Config
+	log   *slog.Logger
+	id    string
+	logMu sync.Mutex
+
+	api    *runtimeapi.Server
+	srv    *http.Server
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the runtime process ended
+	exit   error
+
+	// InitDuration is how long Init took.
+	InitDuration time.Duration
+	reqID        string // the invocation being logged
+	invoked      bool   // an invocation ran (the first REPORT has Init Duration)
+	maxRSSKB     int64
+	oom          bool
+}
+
+// Timing is an invocation's platform timeline.
+type Timing struct {
+	Start    time.Time // the event released to the runtime
+	Response time.Time // the response or error arrived
+	End      time.Time // the runtime asked for the next event (end of Overhead)
+}
+
+// Errors that reset an environment.
+var (
+	// ErrReset is returned by Invoke on an environment that was reset: the
+	// caller starts a new one.
+	ErrReset = errors.New("lambdaenv: the environment was reset")
+)
+
+// Start creates the environment and runs Init: the runtime process starts
+// and Start returns once it asks for its first event. An init error, a
+// runtime that exits during Init, or Init past InitTimeout is returned as
+// a *runtimeapi.FunctionError payload in an *InitFailure, and the
+// environment is gone.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	e := &Env{cfg: cfg, log: log, id: randomHex(16), api: runtimeapi.New(log), exited: make(chan struct{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("runtime api listener: %w", err)
+	}
+	e.srv = &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.srv.Serve(ln) }()
+
+	began := time.Now()
+	e.writeLog(fmt.Sprintf("INIT_START Runtime Version: thaw:%s\n", runtimeName(cfg.Command)))
+	if err := e.startProcess(ln.Addr().String()); err != nil {
+		_ = e.srv.Close()
+		return nil, err
+	}
+	limit := cfg.InitTimeout
+	if limit <= 0 {
+		limit = InitTimeout
+	}
+	initCtx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() { ready <- e.api.WaitReady(initCtx) }()
+	select {
+	case err = <-ready:
+	case <-e.exited:
+		err = &runtimeapi.InitError{FunctionError: *runtimeapi.ExitError("", e.exitText())}
+	}
+	e.InitDuration = time.Since(began)
+	if err != nil {
+		var ie *runtimeapi.InitError
+		var fail *InitFailure
+		switch {
+		case errors.As(err, &ie):
+			fail = &InitFailure{Err: &ie.FunctionError}
+		case errors.Is(err, context.DeadlineExceeded):
+			fail = &InitFailure{Err: &runtimeapi.FunctionError{Type: "Sandbox.Timedout",
+				Payload: []byte(fmt.Sprintf(`{"errorType":"Sandbox.Timedout","errorMessage":"Init timed out after %.2f seconds"}`, limit.Seconds()))}}
+		default:
+			fail = &InitFailure{Err: &runtimeapi.FunctionError{Type: "Runtime.Unknown", Payload: []byte(err.Error())}}
+		}
+		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", ms(e.InitDuration), fail.Err.Type))
+		e.Shutdown()
+		return nil, fail
+	}
+	e.freeze()
+	return e, nil
+}
+
+// InitFailure is an Init that did not end with the runtime ready; Err is
+// what the pending invocation's caller receives.
+type InitFailure struct{ Err *runtimeapi.FunctionError }
+
+func (f *InitFailure) Error() string {
+	return fmt.Sprintf("init failed: %s: %s", f.Err.Type, f.Err.Payload)
+}
+
+func (e *Env) startProcess(apiAddr string) error {
+	if len(e.cfg.Command) == 0 {
+		return errors.New("lambdaenv: no runtime command")
+	}
+	cmd := exec.Command(e.cfg.Command[0], e.cfg.Command[1:]...)
+	cmd.Dir = e.cfg.Dir
+	cmd.Env = e.environment(apiAddr)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // freeze and kill the whole tree
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return &InitFailure{Err: runtimeapi.ExitError("", "Runtime.InvalidEntrypoint: "+err.Error())}
+	}
+	e.cmd = cmd
+	go e.copyLog(stdout)
+	go func() {
+		e.exit = cmd.Wait()
+		close(e.exited)
+	}()
+	return nil
+}
+
+// environment is what the runtime process sees (spec §3.1): the function's
+// variables, then the platform's over them.
+func (e *Env) environment(apiAddr string) []string {
+	c := e.cfg
+	vars := map[string]string{}
+	for k, v := range c.Env {
+		vars[k] = v
+	}
+	for k, v := range c.Platform {
+		vars[k] = v
+	}
+	for k, v := range map[string]string{
+		"AWS_LAMBDA_RUNTIME_API":          apiAddr,
+		"AWS_LAMBDA_FUNCTION_NAME":        c.FunctionName,
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(c.MemoryMB),
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + c.FunctionName,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + e.id,
+		"AWS_REGION":                      c.Region,
+		"AWS_DEFAULT_REGION":              c.Region,
+		"LAMBDA_TASK_ROOT":                c.Dir,
+		"_HANDLER":                        c.Handler,
+		"TZ":                              ":UTC",
+		"LANG":                            "en_US.UTF-8",
+	} {
+		vars[k] = v
+	}
+	if _, ok := vars["PATH"]; !ok {
+		vars["PATH"] = os.Getenv("PATH")
+	}
+	if _, ok := vars["AWS_XRAY_CONTEXT_MISSING"]; !ok {
+		vars["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
+	}
+	delete(vars, "AWS_LAMBDA_MAX_CONCURRENCY") // its presence switches runtimes to multi-concurrency
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// copyLog writes the runtime's output line by line, prefixed with the
+// function name and the invocation's request id.
+func (e *Env) copyLog(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		e.logMu.Lock()
+		id := e.reqID
+		e.logMu.Unlock()
+		prefix := "[" + e.cfg.FunctionName + "]"
+		if id != "" {
+			prefix = "[" + e.cfg.FunctionName + " " + shortID(id) + "]"
+		}
+		e.writeLog(prefix + " " + sc.Text() + "\n")
+	}
+}
+
+func (e *Env) writeLog(s string) {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	_, _ = io.WriteString(e.cfg.Log, s)
+}
+
+// Invocation is one call of the function.
+type Invocation struct {
+	RequestID   string
+	Payload     []byte
+	TraceHeader string
+	// ClientContext and CognitoIdentity are JSON, when the caller sent them.
+	ClientContext, CognitoIdentity string
+}
+
+// Invoke runs one invocation in the environment, which must be idle. A
+// timeout, a runtime exit or running out of memory resets the
+// environment: the result carries the error Lambda reports, and the
+// environment must not be used again (Reset reports true).
+func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Timing, error) {
+	var tm Timing
+	select {
+	case <-e.exited:
+		return runtimeapi.Result{}, tm, ErrReset
+	default:
+	}
+	e.logMu.Lock()
+	e.reqID = inv.RequestID
+	e.logMu.Unlock()
+	e.writeLog(fmt.Sprintf("START RequestId: %s Version: $LATEST\n", inv.RequestID))
+	tm.Start = time.Now()
+	deadline := tm.Start.Add(e.cfg.Timeout)
+	ictx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	e.thaw()
+	stopWatch := e.watchMemory(ictx, cancel)
+	type outcome struct {
+		r   runtimeapi.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, err := e.api.Invoke(ictx, runtimeapi.Invocation{
+			RequestID: inv.RequestID, Payload: inv.Payload, Deadline: deadline, FunctionARN: e.cfg.FunctionARN,
+			TraceHeader: inv.TraceHeader, ClientContext: inv.ClientContext, CognitoIdentity: inv.CognitoIdentity,
+		})
+		done <- outcome{r, err}
+	}()
+	var res runtimeapi.Result
+	status := ""
+	select {
+	case o := <-done:
+		res = o.r
+		switch {
+		case o.err == nil:
+		case e.oomed():
+			res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, "signal: killed"), At: time.Now()}
+			status = "error\tError Type: Runtime.OutOfMemory"
+		case errors.Is(o.err, context.DeadlineExceeded):
+			res = runtimeapi.Result{Error: runtimeapi.TimeoutError(inv.RequestID, e.cfg.Timeout), At: time.Now()}
+			status = "timeout"
+		default:
+			stopWatch()
+			return res, tm, o.err
+		}
+	case <-e.exited:
+		res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, e.exitText()), At: time.Now()}
+		status = "error\tError Type: Runtime.ExitError"
+	}
+	stopWatch()
+	tm.Response = res.At
+	if status == "" {
+		// The invocation ends when the runtime asks for the next event;
+		// a runtime that exits instead (aws-lambda-go after a panic) is
+		// reset, though its answer stands.
+		nctx, ncancel := context.WithDeadline(ctx, deadline.Add(time.Second))
+		next := make(chan error, 1)
+		go func() {
+			var err error
+			tm.End, err = e.api.WaitNext(nctx)
+			next <- err
+		}()
+		select {
+		case err := <-next:
+			if err != nil {
+				status = "timeout"
+			}
+		case <-e.exited:
+			tm.End = time.Now()
+			if res.Error == nil {
+				status = "error\tError Type: Runtime.ExitError"
+			}
+		}
+		ncancel()
+	}
+	if tm.End.IsZero() {
+		tm.End = time.Now()
+	}
+	dur := tm.Response.Sub(tm.Start)
+	e.writeLog(fmt.Sprintf("END RequestId: %s\n", inv.RequestID))
+	report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+		inv.RequestID, ms(dur), int64(ms(dur)+0.999), e.cfg.MemoryMB, (e.maxRSSKB+1023)/1024)
+	if !e.invoked {
+		report += fmt.Sprintf("\tInit Duration: %.2f ms", ms(e.InitDuration))
+		e.invoked = true
+	}
+	if status != "" {
+		report += "\tStatus: " + status
+	}
+	e.writeLog(report + "\n")
+	e.logMu.Lock()
+	e.reqID = ""
+	e.logMu.Unlock()
+	if status != "" || e.isExited() {
+		e.Shutdown()
+		return res, tm, nil
+	}
+	e.freeze()
+	return res, tm, nil
+}
+
+// Reset reports whether the environment was reset and must be replaced.
+func (e *Env) Reset() bool { return e.isExited() }
+
+func (e *Env) isExited() bool {
+	select {
+	case <-e.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Shutdown stops the environment: the runtime's process group is killed
+// (no extensions: Lambda sends no SIGTERM then) and the Runtime API closed.
+func (e *Env) Shutdown() {
+	if e.cmd != nil && e.cmd.Process != nil {
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGCONT) // a frozen group dies only once thawed
+		<-e.exited
+	}
+	_ = e.srv.Close()
+}
+
+// freeze stops every process of the environment (spec §1.4), and waits
+// (briefly) until the runtime process is stopped: signals are delivered
+// asynchronously.
+func (e *Env) freeze() {
+	e.signal(syscall.SIGSTOP)
+	for i := 0; i < 100 && !e.Frozen() && !e.isExited(); i++ {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// thaw resumes them.
+func (e *Env) thaw() { e.signal(syscall.SIGCONT) }
+
+func (e *Env) signal(sig syscall.Signal) {
+	if e.cmd != nil && e.cmd.Process != nil && !e.isExited() {
+		if err := syscall.Kill(-e.cmd.Process.Pid, sig); err != nil {
+			e.log.Warn("signal runtime", "signal", sig, "err", err)
+		}
+	}
+}
+
+// Frozen reports whether the runtime process is stopped (for tests and
+// diagnostics): /proc/PID/stat's state T.
+func (e *Env) Frozen() bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndex(s, ")")
+	return i > 0 && i+2 < len(s) && s[i+2] == 'T'
+}
+
+// PID is the runtime process's id.
+func (e *Env) PID() int { return e.cmd.Process.Pid }
+
+func (e *Env) exitText() string {
+	<-e.exited
+	if e.exit == nil {
+		return "exit status 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(e.exit, &ee) {
+		return ee.String()
+	}
+	return e.exit.Error()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+func runtimeName(cmd []string) string {
+	if len(cmd) == 0 {
+		return "none"
+	}
+	parts := strings.Split(cmd[0], "/")
+	return parts[len(parts)-1]
+}
