@@ -22,6 +22,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "template", thirdOK: true},
 		{pkg: "runtimeapi"},
 		{pkg: "lambdaenv", allowed: []string{"runtimeapi"}},
+		{pkg: "runner", allowed: []string{"lambdaenv", "runtimeapi", "template", "segment"}, thirdOK: true},
 		{pkg: "analyze/summary", allowed: []string{"segment"}},
 		{pkg: "xrayapi", allowed: []string{"segment"}},
 		{pkg: "store", allowed: []string{"segment", "analyze/summary"}},

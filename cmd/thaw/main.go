@@ -36,6 +36,7 @@ usage: thaw <command> [flags]
 
 commands:
   serve     run the collector, store and X-Ray API (UDP and HTTP on 127.0.0.1:2000)
+  run       run a serverless.yml or SAM project's functions as Lambda does, traced
   traces    list recent traces from a running thaw
   trace     show one trace as a waterfall
   map       show the service graph: each service's requests, latency and error rates
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runRun(ctx, rest, getenv, stdout, stderr)
 	case "traces":
 		return runTraces(ctx, rest, getenv, stdout, stderr)
 	case "trace":

@@ -1,0 +1,220 @@
+package e2etest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runProc is a `thaw run` process.
+type runProc struct {
+	cmd          *exec.Cmd
+	out          *watchedBuffer
+	invoke, http string // base URLs of the Invoke API and the in-process thaw
+}
+
+var (
+	invokeLineRE = regexp.MustCompile(`(?m)^invoke\s+aws lambda invoke --endpoint-url (http://\S+) `)
+	runHTTPRE    = regexp.MustCompile(`(?m)^http\s+(http://\S+:\d+)\s`)
+)
+
+// startRun starts `thaw run` in dir on free loopback ports and waits for it
+// to print its Invoke API.
+func startRun(t *testing.T, dir string, args ...string) *runProc {
+	t.Helper()
+	requireThaw(t)
+	p := &runProc{out: newWatchedBuffer()}
+	args = append([]string{"run", "--listen", "127.0.0.1:0", "--invoke", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)
+	p.cmd = exec.Command(thawBin, args...)
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("thaw run output:\n%s", p.out.String())
+		}
+	})
+	deadline := time.After(30 * time.Second)
+	for {
+		s := p.out.String()
+		if m := invokeLineRE.FindStringSubmatch(s); m != nil {
+			p.invoke = m[1]
+			if h := runHTTPRE.FindStringSubmatch(s); h != nil {
+				p.http = h[1]
+			}
+			return p
+		}
+		select {
+		case <-p.out.changed:
+		case <-deadline:
+			t.Fatalf("thaw run did not print its Invoke API in 30 s:\n%s", s)
+		}
+	}
+}
+
+// samProject writes a SAM project running the aws-lambda-go function.
+func samProject(t *testing.T, env map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "fn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "fn", "bootstrap"), ".")
+	cmd.Dir = filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the function: %v\n%s", err, b)
+	}
+	var vars strings.Builder
+	for k, v := range env {
+		fmt.Fprintf(&vars, "          %s: %q\n", k, v)
+	}
+	tmpl := `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Tracing: Active
+    Timeout: 2
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: orders
+      CodeUri: fn/
+      Handler: bootstrap
+      Runtime: provided.al2023
+      MemorySize: 128
+      Environment:
+        Variables:
+          INIT_SLEEP_MS: "200"
+` + vars.String()
+	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// lambdaInvoke calls the real AWS CLI v2: aws lambda invoke.
+func lambdaInvoke(t *testing.T, endpoint, payload string, extra ...string) (meta map[string]any, body string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.json")
+	args := append([]string{"lambda", "invoke", "--endpoint-url", endpoint, "--function-name", "orders",
+		"--cli-binary-format", "raw-in-base64-out", "--payload", payload}, extra...)
+	args = append(args, out)
+	r := mustRun(t, time.Minute, awsEnv(), "", awsPath, args...)
+	if err := json.Unmarshal([]byte(r.Stdout), &meta); err != nil {
+		t.Fatalf("aws lambda invoke printed %q: %v", r.Stdout, err)
+	}
+	b, _ := os.ReadFile(out)
+	return meta, string(b)
+}
+
+func awsEnv() []string {
+	return []string{"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_DEFAULT_REGION=us-east-1", "AWS_PAGER=", "NO_PROXY=127.0.0.1", "no_proxy=127.0.0.1"}
+}
+
+// TestRun runs a SAM project under thaw run and invokes it with the real
+// AWS CLI: a cold start then a warm one, a function error, an Event
+// invocation, five concurrent invocations (five environments, five cold
+// starts), and an idle environment shut down. The platform's segments land
+// in the in-process thaw: AWS::Lambda, AWS::Lambda::Function with
+// Initialization on cold starts only, Invocation and Overhead.
+func TestRun(t *testing.T) {
+	requireAWSCLI(t)
+	dir := samProject(t, nil)
+	p := startRun(t, dir, "--idle", "1500ms")
+	api := &apiClient{base: p.http}
+
+	meta, body := lambdaInvoke(t, p.invoke, `{"action":"echo"}`)
+	var echo map[string]any
+	if meta["StatusCode"] != 200.0 || json.Unmarshal([]byte(body), &echo) != nil || echo["arn"] != "arn:aws:lambda:us-east-1:000000000000:function:orders" {
+		t.Fatalf("first invoke: %v %s", meta, body)
+	}
+	trace1 := strings.TrimPrefix(strings.Split(echo["traceId"].(string), ";")[0], "Root=")
+	_, body = lambdaInvoke(t, p.invoke, `{"action":"echo"}`)
+	var echo2 map[string]any
+	_ = json.Unmarshal([]byte(body), &echo2)
+	trace2 := strings.TrimPrefix(strings.Split(fmt.Sprint(echo2["traceId"]), ";")[0], "Root=")
+	meta, body = lambdaInvoke(t, p.invoke, `{"action":"error"}`)
+	if meta["FunctionError"] != "Unhandled" || !strings.Contains(body, "order A-1001 not found") {
+		t.Errorf("error invoke: %v %s; want FunctionError Unhandled and the function's error", meta, body)
+	}
+	meta, _ = lambdaInvoke(t, p.invoke, `{"action":"echo"}`, "--invocation-type", "Event")
+	if meta["StatusCode"] != 202.0 {
+		t.Errorf("Event invoke: %v; want StatusCode 202", meta)
+	}
+
+	traces := waitForTraces(t, api, []string{trace1, trace2}, func(m map[string][]doc) error {
+		for _, id := range []string{trace1, trace2} {
+			if _, err := findOne(m[id], "the function segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda::Function" }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	check := func(id string, cold bool) {
+		t.Helper()
+		docs := traces[id]
+		l, err := findOne(docs, "the AWS::Lambda segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := findOne(docs, "the function segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda::Function" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if str(f.E, "parent_id") != str(l.E, "id") {
+			t.Errorf("trace %s: the function segment's parent is %s; want the AWS::Lambda segment %s", id, str(f.E, "parent_id"), str(l.E, "id"))
+		}
+		// The function segment's own subsegments: the direct children.
+		var names []string
+		for _, c := range f.E["subsegments"].([]any) {
+			names = append(names, str(c.(doc), "name"))
+		}
+		want := []string{"Invocation", "Overhead"}
+		if cold {
+			want = append([]string{"Initialization"}, want...)
+		}
+		if strings.Join(names, ",") != strings.Join(want, ",") {
+			t.Errorf("trace %s (cold %v): the function's subsegments are %v; want %v", id, cold, names, want)
+		}
+	}
+	check(trace1, true)
+	check(trace2, false)
+
+	// Five at once: five environments, five cold starts (one is still
+	// idle from before, so six Init Durations in all, counting the first).
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() { lambdaInvoke(t, p.invoke, `{"action":"sleep","millis":700}`) })
+	}
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond)
+	if n := strings.Count(p.out.String(), "Init Duration"); n < 5 || n > 6 {
+		t.Errorf("after five concurrent invocations the logs have %d Init Durations; want 5 or 6 (one idle environment may serve one)", n)
+	}
+	// Idle past --idle: every environment is shut down, the next call is cold.
+	time.Sleep(2500 * time.Millisecond)
+	before := strings.Count(p.out.String(), "Init Duration")
+	lambdaInvoke(t, p.invoke, `{"action":"echo"}`)
+	time.Sleep(100 * time.Millisecond)
+	if after := strings.Count(p.out.String(), "Init Duration"); after != before+1 {
+		t.Errorf("an invocation after the idle period added %d Init Durations; want one cold start", after-before)
+	}
+}
