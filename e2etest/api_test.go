@@ -186,6 +186,7 @@ type traceSummary struct {
 		UserAgent  string
 		ClientIp   string
 	}
+	EntryPoint       *struct{ Name, Type string }
 	Annotations      map[string][]json.RawMessage
 	ServiceIds       []serviceID
 	MatchedEventTime *float64

@@ -3,6 +3,8 @@ package e2etest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,14 +17,15 @@ import (
 
 // runProc is a `thaw run` process.
 type runProc struct {
-	cmd          *exec.Cmd
-	out          *watchedBuffer
-	invoke, http string // base URLs of the Invoke API and the in-process thaw
+	cmd                 *exec.Cmd
+	out                 *watchedBuffer
+	invoke, http, front string // base URLs of the Invoke API, the in-process thaw and the API Gateway front
 }
 
 var (
 	invokeLineRE = regexp.MustCompile(`(?m)^invoke\s+aws lambda invoke --endpoint-url (http://\S+) `)
 	runHTTPRE    = regexp.MustCompile(`(?m)^http\s+(http://\S+:\d+)\s`)
+	frontRE      = regexp.MustCompile(`(?m)^route\s+(http://\S+:\d+)\s`)
 )
 
 // startRun starts `thaw run` in dir on free loopback ports and waits for it
@@ -31,7 +34,7 @@ func startRun(t *testing.T, dir string, args ...string) *runProc {
 	t.Helper()
 	requireThaw(t)
 	p := &runProc{out: newWatchedBuffer()}
-	args = append([]string{"run", "--listen", "127.0.0.1:0", "--invoke", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)
+	args = append([]string{"run", "--listen", "127.0.0.1:0", "--invoke", "127.0.0.1:0", "--port", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)
 	p.cmd = exec.Command(thawBin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -59,6 +62,9 @@ func startRun(t *testing.T, dir string, args ...string) *runProc {
 			if h := runHTTPRE.FindStringSubmatch(s); h != nil {
 				p.http = h[1]
 			}
+			if h := frontRE.FindStringSubmatch(s); h != nil {
+				p.front = h[1]
+			}
 			return p
 		}
 		select {
@@ -69,7 +75,9 @@ func startRun(t *testing.T, dir string, args ...string) *runProc {
 	}
 }
 
-// samProject writes a SAM project running the aws-lambda-go function.
+// samProject writes a SAM project running the aws-lambda-go function,
+// behind a traced REST API (POST /register) and an HTTP API
+// (GET /users/{id}).
 func samProject(t *testing.T, env map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -91,6 +99,8 @@ Globals:
   Function:
     Tracing: Active
     Timeout: 2
+  Api:
+    TracingEnabled: true
 Resources:
   Orders:
     Type: AWS::Serverless::Function
@@ -100,6 +110,17 @@ Resources:
       Handler: bootstrap
       Runtime: provided.al2023
       MemorySize: 128
+      Events:
+        Register:
+          Type: Api
+          Properties:
+            Path: /register
+            Method: post
+        GetUser:
+          Type: HttpApi
+          Properties:
+            Path: /users/{id}
+            Method: get
       Environment:
         Variables:
           INIT_SLEEP_MS: "200"
@@ -216,5 +237,79 @@ func TestRun(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if after := strings.Count(p.out.String(), "Init Duration"); after != before+1 {
 		t.Errorf("an invocation after the idle period added %d Init Durations; want one cold start", after-before)
+	}
+}
+
+// TestRunAPIGateway calls the functions through thaw run's API Gateway
+// front, as curl would: a REST API route (proxy event 1.0, traced: the
+// stage segment, its Lambda subsegment, then the platform's segments under
+// it) and an HTTP API route with a path parameter (event 2.0).
+func TestRunAPIGateway(t *testing.T) {
+	dir := samProject(t, nil)
+	p := startRun(t, dir)
+	api := &apiClient{base: p.http}
+	since := time.Now().Add(-time.Minute)
+
+	resp, err := http.Post(p.front+"/register", "application/json", strings.NewReader(`{"email":"ada@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got map[string]any
+	if resp.StatusCode != 201 || resp.Header.Get("X-Thaw") != "yes" || json.Unmarshal(b, &got) != nil ||
+		got["method"] != "POST" || got["path"] != "/register" || got["body"] != `{"email":"ada@example.com"}` || got["version"] != "" {
+		t.Errorf("POST /register = %d %v %s; want 201 with the function's headers and body, from a 1.0 event", resp.StatusCode, resp.Header, b)
+	}
+	resp, err = http.Get(p.front + "/users/42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	got = nil
+	if resp.StatusCode != 201 || json.Unmarshal(b, &got) != nil || got["version"] != "2.0" || fmt.Sprint(got["params"]) != "map[id:42]" || got["method"] != "GET" {
+		t.Errorf("GET /users/42 = %d %s; want 201 from a 2.0 event with id 42", resp.StatusCode, b)
+	}
+	resp, err = http.Get(p.front + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("GET /nope = %d; want 404", resp.StatusCode)
+	}
+
+	// The REST call's trace: stage → Lambda subsegment → AWS::Lambda → function.
+	req := summariesRequest{StartTime: epoch(since), EndTime: epoch(time.Now().Add(time.Minute))}
+	var stageTrace string
+	waitForSummaries(t, api, req, func(sums []traceSummary) error {
+		for _, s := range sums {
+			if s.EntryPoint != nil && s.EntryPoint.Type == "AWS::ApiGateway::Stage" {
+				stageTrace = s.Id
+				return nil
+			}
+		}
+		return fmt.Errorf("no trace enters at the API Gateway stage yet: %s", mustJSON(sums))
+	})
+	docs := waitForTrace(t, api, stageTrace, func(docs []doc) error {
+		_, err := findOne(docs, "the function segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda::Function" })
+		return err
+	})
+	stage, err := findOne(docs, "the stage segment", func(e doc) bool { return str(e, "origin") == "AWS::ApiGateway::Stage" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, err := findOne(docs, "the stage's Lambda subsegment", named("Lambda"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := findOne(docs, "the AWS::Lambda segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if str(stage.E, "name") != filepath.Base(dir)+"/Prod" || str(svc.E, "parent_id") != str(call.E, "id") {
+		t.Errorf("stage %q; AWS::Lambda's parent %s, the stage's Lambda subsegment %s; want name DIR/Prod and the two linked:\n%s",
+			str(stage.E, "name"), str(svc.E, "parent_id"), str(call.E, "id"), outline(docs))
 	}
 }

@@ -43,6 +43,7 @@ flags:
 	idle := fs.Duration("idle", 10*time.Minute, "shut an environment down after this long idle")
 	concurrency := fs.Int("concurrency", 0, "most environments per function (0: no limit; more invocations are throttled)")
 	invokeAddr := fs.String("invoke", "127.0.0.1:3001", "address of the Lambda Invoke API")
+	frontAddr := fs.String("port", "127.0.0.1:3000", "address of the API Gateway front (the functions' http/httpApi events)")
 	collector := fs.String("collector", "", "UDP address of a running thaw (host:port) instead of one in this process")
 	listen := fs.String("listen", "127.0.0.1:2000", "address of the in-process thaw (UDP and HTTP)")
 	data := fs.String("data", envOr(getenv, "THAW_DATA", "thaw-data"), "data directory of the in-process thaw")
@@ -102,6 +103,24 @@ flags:
 	}
 	hs := &http.Server{Handler: r.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
+	apiName, stageName := proj.Stage+"-"+proj.Service, proj.Stage
+	if proj.Kind == "sam" {
+		apiName, stageName = proj.Service, "Prod"
+		if proj.Stage != "" {
+			stageName = proj.Stage
+		}
+	}
+	front := runner.NewFront(r, apiName, stageName)
+	fln, err := lc.Listen(ctx, "tcp", *frontAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the API Gateway front on %s: %w", *frontAddr, err)
+	}
+	fs2 := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = fs2.Serve(fln) }()
+	frontBase := "http://" + fln.Addr().String()
+	for _, route := range front.Routes() {
+		fmt.Fprintf(stdout, "route    %s  %s\n", frontBase, route)
+	}
 	base := "http://" + ln.Addr().String()
 	for _, f := range r.Functions() {
 		fmt.Fprintf(stdout, "function %s (%s)  POST %s/2015-03-31/functions/%s/invocations\n", f.Name, f.Runtime, base, f.Name)
@@ -111,6 +130,7 @@ flags:
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(sctx)
+	_ = fs2.Shutdown(sctx)
 	fmt.Fprintln(stdout, "thaw run stopped")
 	return nil
 }

@@ -40,8 +40,11 @@ type Function struct {
 	ARN     string
 	Runtime string
 	Tracing bool
-	Events  []template.HTTPEvent
-	pool    *Pool
+	// APITracing is set when the API Gateway REST API in front of the
+	// function traces (Serverless provider.tracing.apiGateway).
+	APITracing bool
+	Events     []template.HTTPEvent
+	pool       *Pool
 }
 
 // Runner runs a project's functions.
@@ -80,7 +83,7 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 			Platform: map[string]string{"AWS_XRAY_DAEMON_ADDRESS": cfg.Collector, "AWS_ACCESS_KEY_ID": "thaw", "AWS_SECRET_ACCESS_KEY": "thaw", "AWS_SESSION_TOKEN": "thaw"},
 			Log:      cfg.Log,
 		}
-		fn := &Function{Name: f.FunctionName, ARN: arn, Runtime: f.Runtime, Tracing: f.Tracing, Events: f.Events,
+		fn := &Function{Name: f.FunctionName, ARN: arn, Runtime: f.Runtime, Tracing: f.Tracing, APITracing: f.APITracing, Events: f.Events,
 			pool: NewPool(ec, cfg.Concurrency, cfg.IdleTTL, log.With("function", f.FunctionName))}
 		r.functions[f.FunctionName] = fn
 		if f.Name != f.FunctionName {

@@ -67,6 +67,10 @@ func loadSAM(p *Project, root *node, opts Options) error {
 		return root.errorf("Resources", "is missing or not a map")
 	}
 	globals := root.get("Globals").get("Function")
+	apiTracing, err := root.get("Globals").get("Api").get("TracingEnabled").boolean("Globals.Api.TracingEnabled")
+	if err != nil {
+		return err
+	}
 	for i, name := range r.resources.keys {
 		res := r.resources.vals[i]
 		typ, _ := res.get("Type").text("Resources." + name + ".Type")
@@ -76,6 +80,7 @@ func loadSAM(p *Project, root *node, opts Options) error {
 			if err != nil {
 				return err
 			}
+			f.APITracing = apiTracing
 			p.Functions = append(p.Functions, f)
 		case "AWS::Lambda::Function":
 			p.Notes = append(p.Notes, fmt.Sprintf("Resources.%s is a plain AWS::Lambda::Function; thaw run runs AWS::Serverless::Function resources", name))

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +21,19 @@ type event struct {
 	Action string `json:"action"`
 	Size   int    `json:"size"`
 	Millis int    `json:"millis"`
+
+	// API Gateway proxy events (payload 1.0 and 2.0).
+	Version        string            `json:"version"`
+	HTTPMethod     string            `json:"httpMethod"`
+	Path           string            `json:"path"`
+	RawPath        string            `json:"rawPath"`
+	PathParameters map[string]string `json:"pathParameters"`
+	Body           string            `json:"body"`
+	RequestContext *struct {
+		HTTP *struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	} `json:"requestContext"`
 }
 
 // init is the function's init code: it sleeps INIT_SLEEP_MS, or exits
@@ -37,6 +51,15 @@ func init() {
 var ballast [][]byte
 
 func handler(ctx context.Context, e event) (map[string]any, error) {
+	if e.RequestContext != nil { // from API Gateway: answer its response shape
+		method, path := e.HTTPMethod, e.Path
+		if e.Version == "2.0" {
+			method, path = e.RequestContext.HTTP.Method, e.RawPath
+		}
+		fmt.Println("handling", method, path)
+		body, _ := json.Marshal(map[string]any{"method": method, "path": path, "params": e.PathParameters, "body": e.Body, "version": e.Version})
+		return map[string]any{"statusCode": 201, "headers": map[string]string{"X-Thaw": "yes"}, "body": string(body)}, nil
+	}
 	fmt.Println("handling", e.Action)
 	switch e.Action {
 	case "alloc": // touch Size MB
