@@ -54,7 +54,8 @@ func (rt *route) match(method, path string) (map[string]string, bool) {
 			return nil, false
 		}
 	}
-	if len(segs) != len(rt.parts) && !(len(rt.parts) == 0 && len(segs) == 1 && segs[0] == "") {
+	root := len(rt.parts) == 0 && len(segs) == 1 && segs[0] == "" // "/" against "/"
+	if len(segs) != len(rt.parts) && !root {
 		return nil, false
 	}
 	return params, true
