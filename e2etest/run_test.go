@@ -28,15 +28,16 @@ var (
 	frontRE      = regexp.MustCompile(`(?m)^route\s+(http://\S+:\d+)\s`)
 )
 
-// startRun starts `thaw run` in dir on free loopback ports and waits for it
-// to print its Invoke API.
-func startRun(t *testing.T, dir string, args ...string) *runProc {
+// startRun starts `thaw run` in dir on free loopback ports, with env added
+// to this process's environment, and waits for it to print its Invoke API.
+func startRun(t *testing.T, dir string, env []string, args ...string) *runProc {
 	t.Helper()
 	requireThaw(t)
 	p := &runProc{out: newWatchedBuffer()}
 	args = append([]string{"run", "--listen", "127.0.0.1:0", "--invoke", "127.0.0.1:0", "--port", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)
 	p.cmd = exec.Command(thawBin, args...)
 	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func awsEnv() []string {
 func TestRun(t *testing.T) {
 	requireAWSCLI(t)
 	dir := samProject(t, nil)
-	p := startRun(t, dir, "--idle", "1500ms")
+	p := startRun(t, dir, nil, "--idle", "1500ms")
 	api := &apiClient{base: p.http}
 
 	meta, body := lambdaInvoke(t, p.invoke, `{"action":"echo"}`)
@@ -246,7 +247,7 @@ func TestRun(t *testing.T) {
 // it) and an HTTP API route with a path parameter (event 2.0).
 func TestRunAPIGateway(t *testing.T) {
 	dir := samProject(t, nil)
-	p := startRun(t, dir)
+	p := startRun(t, dir, nil)
 	api := &apiClient{base: p.http}
 	since := time.Now().Add(-time.Minute)
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"crypto/rand"
+	"embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,32 @@ type Runner struct {
 	log       *slog.Logger
 	functions map[string]*Function
 	async     sync.WaitGroup
+	clients   string // directory of the runtime clients thaw ships
+}
+
+//go:embed runtimes
+var runtimeClients embed.FS
+
+// writeClients writes the runtime clients to a new temporary directory.
+func writeClients() (string, error) {
+	dir, err := os.MkdirTemp("", "thaw-runtimes-")
+	if err != nil {
+		return "", fmt.Errorf("runtime clients: %w", err)
+	}
+	entries, err := runtimeClients.ReadDir("runtimes")
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		b, err := runtimeClients.ReadFile("runtimes/" + e.Name())
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			return "", fmt.Errorf("runtime clients: %w", err)
+		}
+	}
+	return dir, nil
 }
 
 // New prepares the functions of p. Nothing starts until an invocation.
@@ -66,10 +93,15 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 	if cfg.IdleTTL <= 0 {
 		cfg.IdleTTL = 10 * time.Minute
 	}
-	r := &Runner{cfg: cfg, log: log, functions: map[string]*Function{}}
+	clients, err := writeClients()
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, log: log, functions: map[string]*Function{}, clients: clients}
 	for _, f := range p.Functions {
-		cmd, err := runtimeCommand(p, f)
+		cmd, err := runtimeCommand(p, f, clients)
 		if err != nil {
+			_ = os.RemoveAll(clients)
 			return nil, err
 		}
 		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", p.Region, accountID, f.FunctionName)
@@ -94,9 +126,17 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 }
 
 // runtimeCommand is what starts a function's runtime. provided.* (and the
-// retired go1.x) run the bootstrap executable in the code directory.
-func runtimeCommand(p *template.Project, f template.Function) ([]string, error) {
+// retired go1.x) run the bootstrap executable in the code directory;
+// python3.x runs thaw's own runtime client (runtimes/python_bootstrap.py)
+// with this machine's /usr/bin/python3.
+func runtimeCommand(p *template.Project, f template.Function, clients string) ([]string, error) {
 	switch {
+	case strings.HasPrefix(f.Runtime, "python3"):
+		const python = "/usr/bin/python3"
+		if _, err := os.Stat(python); err != nil {
+			return nil, fmt.Errorf("%s: function %s (%s) needs %s on this machine", p.Path, f.Name, f.Runtime, python)
+		}
+		return []string{python, "-u", filepath.Join(clients, "python_bootstrap.py")}, nil
 	case strings.HasPrefix(f.Runtime, "provided") || f.Runtime == "go1.x":
 		bootstrap := filepath.Join(f.CodeDir, "bootstrap")
 		fi, err := os.Stat(bootstrap)
@@ -105,7 +145,7 @@ func runtimeCommand(p *template.Project, f template.Function) ([]string, error) 
 		}
 		return []string{bootstrap}, nil
 	}
-	return nil, fmt.Errorf("%s: function %s: runtime %s is not one thaw run can start yet (it runs provided.al2, provided.al2023 and go1.x bootstraps)", p.Path, f.Name, f.Runtime)
+	return nil, fmt.Errorf("%s: function %s: runtime %s is not one thaw run can start yet (it runs python3.x, and provided.al2, provided.al2023 and go1.x bootstraps)", p.Path, f.Name, f.Runtime)
 }
 
 // Functions lists the functions, by name.
@@ -175,6 +215,7 @@ func (r *Runner) Close() {
 	for _, f := range r.Functions() {
 		f.pool.Close()
 	}
+	_ = os.RemoveAll(r.clients)
 }
 
 // Lambda's payload limits.
