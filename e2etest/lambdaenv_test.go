@@ -55,9 +55,13 @@ func TestExecutionEnvironment(t *testing.T) {
 	ctx := t.Context()
 	invoke := func(env *lambdaenv.Env, id, payload string) runtimeapi.Result {
 		t.Helper()
-		r, _, err := env.Invoke(ctx, lambdaenv.Invocation{RequestID: id, Payload: []byte(payload), TraceHeader: "Root=1-6743a1f0-3c9e5b7d2a1f4e6b8c0d2e4f;Parent=0f2e4d6c8b1a3957;Sampled=1"})
+		r, tail, err := env.Invoke(ctx, lambdaenv.Invocation{RequestID: id, Payload: []byte(payload), TraceHeader: "Root=1-6743a1f0-3c9e5b7d2a1f4e6b8c0d2e4f;Parent=0f2e4d6c8b1a3957;Sampled=1"})
 		if err != nil {
 			t.Fatalf("Invoke %s: %v", payload, err)
+		}
+		tm := tail.Wait() // the runtime's overhead, then the freeze or the reset
+		if tm.End.Before(tm.Response) || tm.Response.Before(tm.Start) {
+			t.Errorf("Invoke %s: timeline %+v is out of order", payload, tm)
 		}
 		return r
 	}

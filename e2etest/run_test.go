@@ -2,6 +2,7 @@ package e2etest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -312,5 +313,28 @@ func TestRunAPIGateway(t *testing.T) {
 	if str(stage.E, "name") != filepath.Base(dir)+"/Prod" || str(svc.E, "parent_id") != str(call.E, "id") {
 		t.Errorf("stage %q; AWS::Lambda's parent %s, the stage's Lambda subsegment %s; want name DIR/Prod and the two linked:\n%s",
 			str(stage.E, "name"), str(svc.E, "parent_id"), str(call.E, "id"), outline(docs))
+	}
+}
+
+// TestRunBrokenTemplate starts thaw run on a template with an unresolvable
+// variable: it exits with status 1 and a message naming the file, line,
+// column and expression.
+func TestRunBrokenTemplate(t *testing.T) {
+	requireThaw(t)
+	dir := t.TempDir()
+	body := "service: users\nprovider:\n  runtime: python3.12\n  environment:\n    TABLE: ${env:THAW_TEST_NOPE}\nfunctions:\n  f:\n    handler: h.f\n"
+	if err := os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(thawBin, "run", "--listen", "127.0.0.1:0", "--invoke", "127.0.0.1:0", "--port", "127.0.0.1:0")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("thaw run on a broken template: %v\n%s; want exit status 1", err, out)
+	}
+	want := "serverless.yml:5:12: ${env:THAW_TEST_NOPE}: environment variable THAW_TEST_NOPE is not set, and there is no fallback"
+	if !strings.Contains(string(out), want) {
+		t.Errorf("thaw run printed\n%s\nwant it to contain\n%s", out, want)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,6 +145,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 		e.Shutdown()
 		return nil, fail
 	}
+	e.maxRSSKB = groupRSS(e.cmd.Process.Pid)
 	e.freeze()
 	return e, nil
 }
@@ -255,15 +257,30 @@ type Invocation struct {
 	ClientContext, CognitoIdentity string
 }
 
-// Invoke runs one invocation in the environment, which must be idle. A
-// timeout, a runtime exit or running out of memory resets the
-// environment: the result carries the error Lambda reports, and the
-// environment must not be used again (Reset reports true).
-func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Timing, error) {
+// Tail is the end of an invocation that goes on after the caller has its
+// answer (spec §1.3): the runtime's overhead until it asks for the next
+// event, then the REPORT line and the freeze, or the reset.
+type Tail struct {
+	done   chan struct{}
+	timing Timing
+}
+
+// Wait waits for the tail and returns the invocation's whole timeline.
+func (t *Tail) Wait() Timing {
+	<-t.done
+	return t.timing
+}
+
+// Invoke runs one invocation in the environment, which must be idle, and
+// returns as soon as the runtime has answered; the tail runs on, and the
+// environment is busy until it ends. A timeout, a runtime exit or running
+// out of memory resets the environment: the result carries the error
+// Lambda reports, and after the tail Reset reports true.
+func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *Tail, error) {
 	var tm Timing
 	select {
 	case <-e.exited:
-		return runtimeapi.Result{}, tm, ErrReset
+		return runtimeapi.Result{}, nil, ErrReset
 	default:
 	}
 	e.logMu.Lock()
@@ -273,7 +290,6 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 	tm.Start = time.Now()
 	deadline := tm.Start.Add(e.cfg.Timeout)
 	ictx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
 	e.thaw()
 	stopWatch := e.watchMemory(ictx, cancel)
 	type outcome struct {
@@ -303,7 +319,8 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 			status = "timeout"
 		default:
 			stopWatch()
-			return res, tm, o.err
+			cancel()
+			return res, nil, o.err
 		}
 	case <-e.exited:
 		res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, e.exitText()), At: time.Now()}
@@ -311,15 +328,31 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 	}
 	stopWatch()
 	tm.Response = res.At
+	tail := &Tail{done: make(chan struct{})}
+	go func() {
+		defer close(tail.done)
+		defer cancel()
+		// The tail outlives the caller's context: the caller has its answer
+		// and may be gone; the deadline still bounds it.
+		e.finish(context.WithoutCancel(ctx), inv.RequestID, deadline, res, status, &tm)
+		tail.timing = tm
+	}()
+	return res, tail, nil
+}
+
+// finish is an invocation's tail: it waits for the runtime to ask for the
+// next event (a runtime that exits instead, as aws-lambda-go does after a
+// panic, is reset, though its answer stands), writes END and REPORT, and
+// freezes or shuts the environment down.
+func (e *Env) finish(ctx context.Context, requestID string, deadline time.Time, res runtimeapi.Result, status string, tm *Timing) {
 	if status == "" {
-		// The invocation ends when the runtime asks for the next event;
-		// a runtime that exits instead (aws-lambda-go after a panic) is
-		// reset, though its answer stands.
 		nctx, ncancel := context.WithDeadline(ctx, deadline.Add(time.Second))
 		next := make(chan error, 1)
 		go func() {
-			var err error
-			tm.End, err = e.api.WaitNext(nctx)
+			end, err := e.api.WaitNext(nctx)
+			if err == nil {
+				tm.End = end
+			}
 			next <- err
 		}()
 		select {
@@ -328,7 +361,6 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 				status = "timeout"
 			}
 		case <-e.exited:
-			tm.End = time.Now()
 			if res.Error == nil {
 				status = "error\tError Type: Runtime.ExitError"
 			}
@@ -338,10 +370,15 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 	if tm.End.IsZero() {
 		tm.End = time.Now()
 	}
+	// The runtime process's peak resident memory (its high-water mark);
+	// children were watched while the invocation ran.
+	if kb := statusKB(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid), "VmHWM:"); kb > e.maxRSSKB {
+		e.maxRSSKB = kb
+	}
 	dur := tm.Response.Sub(tm.Start)
-	e.writeLog(fmt.Sprintf("END RequestId: %s\n", inv.RequestID))
+	e.writeLog(fmt.Sprintf("END RequestId: %s\n", requestID))
 	report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		inv.RequestID, ms(dur), int64(ms(dur)+0.999), e.cfg.MemoryMB, (e.maxRSSKB+1023)/1024)
+		requestID, ms(dur), int64(ms(dur)+0.999), e.cfg.MemoryMB, (e.maxRSSKB+1023)/1024)
 	if !e.invoked {
 		report += fmt.Sprintf("\tInit Duration: %.2f ms", ms(e.InitDuration))
 		e.invoked = true
@@ -355,10 +392,9 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, Ti
 	e.logMu.Unlock()
 	if status != "" || e.isExited() {
 		e.Shutdown()
-		return res, tm, nil
+		return
 	}
 	e.freeze()
-	return res, tm, nil
 }
 
 // Reset reports whether the environment was reset and must be replaced.
@@ -389,8 +425,12 @@ func (e *Env) Shutdown() {
 // asynchronously.
 func (e *Env) freeze() {
 	e.signal(syscall.SIGSTOP)
-	for i := 0; i < 100 && !e.Frozen() && !e.isExited(); i++ {
-		time.Sleep(time.Millisecond)
+	for i := 0; i < 1000 && !e.Frozen() && !e.isExited(); i++ {
+		if i < 100 {
+			runtime.Gosched() // stopping takes microseconds: look again at once
+			continue
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 

@@ -27,9 +27,19 @@ func (e *Env) watchMemory(ctx context.Context, cancel context.CancelFunc) (stop 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		// The first reading comes after one interval, so a quick
+		// invocation pays nothing for the watch; its memory is read in
+		// the tail instead.
 		t := time.NewTicker(memoryPoll)
 		defer t.Stop()
 		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+			}
 			kb := groupRSS(e.cmd.Process.Pid)
 			if kb > e.maxRSSKB {
 				e.maxRSSKB = kb
@@ -39,13 +49,6 @@ func (e *Env) watchMemory(ctx context.Context, cancel context.CancelFunc) (stop 
 				_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 				cancel()
 				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-done:
-				return
-			case <-t.C:
 			}
 		}
 	})

@@ -26,9 +26,11 @@ var ErrThrottled = errors.New("runner: the function is at its concurrency limit"
 type Outcome struct {
 	Result runtimeapi.Result
 	// Received is when the invocation arrived; Timing the environment's
-	// timeline (dispatch, response, end of overhead).
+	// timeline (dispatch, response, end of overhead), complete after
+	// Wait: the caller has its answer before the runtime's overhead ends.
 	Received time.Time
 	Timing   lambdaenv.Timing
+	tail     *lambdaenv.Tail
 	// Cold is set when the invocation started an environment; InitStart
 	// and InitEnd bound its Init.
 	Cold               bool
@@ -42,12 +44,14 @@ type Pool struct {
 	limit   int           // most environments at once; 0 means no limit
 	idleTTL time.Duration // an idle environment is shut down after this
 
-	mu     sync.Mutex
-	idle   []*idleEnv // most recently used last
-	busy   int
-	closed bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	idle      []*idleEnv // most recently used last
+	busy      int
+	finishing int           // busy environments past their answer, in their tail
+	freed     chan struct{} // closed and replaced when an environment is released
+	closed    bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 type idleEnv struct {
@@ -61,7 +65,7 @@ func NewPool(cfg lambdaenv.Config, limit int, idleTTL time.Duration, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Pool{cfg: cfg, log: log, limit: limit, idleTTL: idleTTL, stop: make(chan struct{})}
+	p := &Pool{cfg: cfg, log: log, limit: limit, idleTTL: idleTTL, stop: make(chan struct{}), freed: make(chan struct{})}
 	p.wg.Go(p.reap)
 	return p
 }
@@ -90,19 +94,66 @@ func (p *Pool) Invoke(ctx context.Context, inv lambdaenv.Invocation) (Outcome, e
 			return out, err
 		}
 	}
-	out.Result, out.Timing, err = env.Invoke(ctx, inv)
-	if err != nil || env.Reset() {
+	res, tail, err := env.Invoke(ctx, inv)
+	if err != nil {
 		env.Shutdown()
-		env = nil
+		p.release(nil)
+		return out, err
 	}
-	p.release(env)
-	return out, err
+	out.Result, out.tail = res, tail
+	out.Timing = lambdaenv.Timing{Start: res.At, Response: res.At, End: res.At} // until Wait
+	// The environment stays busy until the runtime asks for its next
+	// event; the caller already has the answer.
+	p.mu.Lock()
+	p.finishing++
+	p.mu.Unlock()
+	go func() {
+		tail.Wait()
+		p.mu.Lock()
+		p.finishing--
+		p.mu.Unlock()
+		if env.Reset() {
+			env.Shutdown()
+			env = nil
+		}
+		p.release(env)
+	}()
+	return out, nil
 }
+
+// Wait waits for the end of the invocation (the runtime's overhead) and
+// completes Timing.
+func (o *Outcome) Wait() {
+	if o.tail != nil {
+		o.Timing = o.tail.Wait()
+	}
+}
+
+// finishWait is how long an invocation waits for an environment that has
+// answered and is about to ask for its next event, rather than start a
+// new one: with no extensions that takes microseconds on Lambda, so a
+// caller's next request finds the environment warm.
+const finishWait = 20 * time.Millisecond
 
 // acquire takes the most recently used idle environment, or reserves room
 // for a new one (nil).
 func (p *Pool) acquire() (*lambdaenv.Env, error) {
+	deadline := time.Now().Add(finishWait)
 	p.mu.Lock()
+	for len(p.idle) == 0 && p.finishing > 0 && !p.closed {
+		freed := p.freed
+		p.mu.Unlock()
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			p.mu.Lock()
+			break
+		}
+		select {
+		case <-freed:
+		case <-time.After(wait):
+		}
+		p.mu.Lock()
+	}
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, errors.New("runner: the pool is closed")
@@ -125,6 +176,8 @@ func (p *Pool) release(e *lambdaenv.Env) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.busy--
+	close(p.freed)
+	p.freed = make(chan struct{})
 	if e == nil {
 		return
 	}

@@ -197,13 +197,18 @@ func (r *Runner) Invoke(ctx context.Context, req Request) (Response, error) {
 		return resp, err
 	}
 	if t.record && r.cfg.Collector != "" {
-		docs, err := platformSegments(t, fn, out, id)
-		if err == nil {
-			err = sendSegments(r.cfg.Collector, docs)
-		}
-		if err != nil {
-			r.log.Warn("send platform segments", "function", fn.Name, "err", err)
-		}
+		// The segments need the end of the runtime's overhead, which comes
+		// after the caller has its answer.
+		r.async.Go(func() {
+			out.Wait()
+			docs, err := platformSegments(t, fn, out, id)
+			if err == nil {
+				err = sendSegments(r.cfg.Collector, docs)
+			}
+			if err != nil {
+				r.log.Warn("send platform segments", "function", fn.Name, "err", err)
+			}
+		})
 	}
 	return resp, nil
 }
@@ -306,7 +311,8 @@ func (r *Runner) serveInvoke(w http.ResponseWriter, req *http.Request) {
 		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", fmt.Sprintf("X-Amz-Invocation-Type %q is not one of RequestResponse, Event, DryRun", typ))
 		return
 	}
-	resp, err := r.Invoke(req.Context(), inv)
+	// An invocation runs to its end even if the caller hangs up, as on Lambda.
+	resp, err := r.Invoke(context.WithoutCancel(req.Context()), inv)
 	switch {
 	case errors.Is(err, ErrThrottled):
 		w.Header().Set("Retry-After", "1")
