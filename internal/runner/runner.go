@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -127,10 +128,16 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 
 // runtimeCommand is what starts a function's runtime. provided.* (and the
 // retired go1.x) run the bootstrap executable in the code directory;
-// python3.x runs thaw's own runtime client (runtimes/python_bootstrap.py)
-// with this machine's /usr/bin/python3.
+// python3.x and nodejs* run thaw's own runtime clients (runtimes/) with
+// this machine's /usr/bin/python3 and node.
 func runtimeCommand(p *template.Project, f template.Function, clients string) ([]string, error) {
 	switch {
+	case strings.HasPrefix(f.Runtime, "nodejs"):
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, fmt.Errorf("%s: function %s (%s) needs node on PATH", p.Path, f.Name, f.Runtime)
+		}
+		return []string{node, filepath.Join(clients, "node_bootstrap.js")}, nil
 	case strings.HasPrefix(f.Runtime, "python3"):
 		const python = "/usr/bin/python3"
 		if _, err := os.Stat(python); err != nil {
@@ -145,7 +152,7 @@ func runtimeCommand(p *template.Project, f template.Function, clients string) ([
 		}
 		return []string{bootstrap}, nil
 	}
-	return nil, fmt.Errorf("%s: function %s: runtime %s is not one thaw run can start yet (it runs python3.x, and provided.al2, provided.al2023 and go1.x bootstraps)", p.Path, f.Name, f.Runtime)
+	return nil, fmt.Errorf("%s: function %s: runtime %s is not one thaw run can start yet (it runs python3.x, nodejs*, and provided.al2, provided.al2023 and go1.x bootstraps)", p.Path, f.Name, f.Runtime)
 }
 
 // Functions lists the functions, by name.

@@ -1,0 +1,68 @@
+package e2etest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRunNodeOrders runs examples/node-orders under thaw run: a Node.js
+// function with the real aws-xray-sdk-core, behind an HTTP API (no stage
+// segment: Lambda starts the trace). The trace has the function segment
+// with Initialization, and under Invocation the SDK's price_order
+// subsegment (with its annotation) and its captured HTTP call.
+func TestRunNodeOrders(t *testing.T) {
+	requireNode(t)
+	partner := startPartnerAPI(t)
+	p := startRun(t, filepath.Join(moduleRoot(), "examples", "node-orders"), []string{"INIT_SLEEP_MS=150"},
+		"--parameter-overrides", "ProfileUrl="+partner+"/profile NodePath="+nodeModules())
+	api := &apiClient{base: p.http}
+	since := time.Now().Add(-time.Minute)
+
+	resp, err := http.Get(p.front + "/orders/17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got map[string]any
+	if resp.StatusCode != 200 || json.Unmarshal(b, &got) != nil || got["orderId"] != "17" || got["total"] != 42.0 {
+		t.Fatalf("GET /orders/17 = %d %s; want 200 with order 17 and total 42", resp.StatusCode, b)
+	}
+
+	req := summariesRequest{StartTime: epoch(since), EndTime: epoch(time.Now().Add(time.Minute))}
+	sums := waitForSummaries(t, api, req, func(sums []traceSummary) error {
+		if len(sums) != 1 {
+			return fmt.Errorf("want 1 trace, got %d", len(sums))
+		}
+		return nil
+	})
+	docs := waitForTrace(t, api, sums[0].Id, func(docs []doc) error {
+		if len(findAll(docs, named("price_order"))) != 1 {
+			return fmt.Errorf("no price_order subsegment yet")
+		}
+		return nil
+	})
+	inv, err := findOne(docs, "Invocation", named("Invocation"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, err := findOne(docs, "price_order", named("price_order"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasAncestor(price, inv.E) || field(price.E, "annotations", "items") != 3.0 {
+		t.Errorf("price_order is not under Invocation or lacks its annotation:\n%s", outline(docs))
+	}
+	calls := findAll(docs, func(e doc) bool { return str(e, "namespace") == "remote" && !isTrue(e, "inferred") })
+	if len(calls) != 1 || !hasAncestor(calls[0], inv.E) {
+		t.Errorf("want the profile call as one remote subsegment under Invocation:\n%s", outline(docs))
+	}
+	if len(findAll(docs, named("Initialization"))) != 1 {
+		t.Errorf("the first call's trace has no Initialization:\n%s", outline(docs))
+	}
+}
