@@ -105,6 +105,7 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 			_ = os.RemoveAll(clients)
 			return nil, err
 		}
+		cmd = withExecWrapper(cmd, f)
 		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", p.Region, accountID, f.FunctionName)
 		env := map[string]string{}
 		for k, v := range f.Environment {
@@ -153,6 +154,21 @@ func runtimeCommand(p *template.Project, f template.Function, clients string) ([
 		return []string{bootstrap}, nil
 	}
 	return nil, fmt.Errorf("%s: function %s: runtime %s is not one thaw run can start yet (it runs python3.x, nodejs*, and provided.al2, provided.al2023 and go1.x bootstraps)", p.Path, f.Name, f.Runtime)
+}
+
+// withExecWrapper honours AWS_LAMBDA_EXEC_WRAPPER as the managed
+// runtimes' bootstrap scripts do (spec/lambda.md §6.2): the wrapper is
+// started with the runtime's command as its arguments, and must exec it.
+// Custom (provided.*) runtimes start their bootstrap directly.
+func withExecWrapper(cmd []string, f template.Function) []string {
+	w := f.Environment["AWS_LAMBDA_EXEC_WRAPPER"]
+	if w == "" || strings.HasPrefix(f.Runtime, "provided") || f.Runtime == "go1.x" {
+		return cmd
+	}
+	if !filepath.IsAbs(w) {
+		w = filepath.Join(f.CodeDir, w)
+	}
+	return append([]string{w}, cmd...)
 }
 
 // Functions lists the functions, by name.

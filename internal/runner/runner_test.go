@@ -10,6 +10,7 @@ import (
 
 	"github.com/thawtrace/thaw/internal/lambdaenv"
 	"github.com/thawtrace/thaw/internal/runtimeapi"
+	"github.com/thawtrace/thaw/internal/template"
 )
 
 // Invocations end to end (environments, the AWS CLI, the segments in a
@@ -99,6 +100,27 @@ func TestInvokeAPIErrors(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.status || resp.Header.Get("X-Amzn-ErrorType") != tc.errType {
 			t.Errorf("%s %s = %d %s; want %d %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), tc.status, tc.errType)
+		}
+	}
+}
+
+func TestExecWrapper(t *testing.T) {
+	cmd := []string{"/usr/bin/python3", "-u", "/tmp/c/python_bootstrap.py"}
+	for _, tc := range []struct {
+		runtime, wrapper string
+		want             []string
+	}{
+		{"python3.12", "", cmd},
+		{"python3.12", "/opt/wrapper", append([]string{"/opt/wrapper"}, cmd...)},
+		{"nodejs20.x", "wrap.sh", append([]string{"/code/wrap.sh"}, cmd...)},
+		{"provided.al2023", "/opt/wrapper", cmd}, // custom runtimes start their bootstrap
+	} {
+		f := template.Function{Runtime: tc.runtime, CodeDir: "/code", Environment: map[string]string{}}
+		if tc.wrapper != "" {
+			f.Environment["AWS_LAMBDA_EXEC_WRAPPER"] = tc.wrapper
+		}
+		if got := withExecWrapper(cmd, f); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s with wrapper %q: %q; want %q", tc.runtime, tc.wrapper, got, tc.want)
 		}
 	}
 }
