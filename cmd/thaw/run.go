@@ -31,7 +31,9 @@ frozen between invocations, shut down when idle, and the platform's X-Ray
 segments. It serves the Lambda Invoke API (aws lambda invoke
 --endpoint-url) and starts a thaw collector and console in the process,
 unless --collector names a running one. Runtimes: provided.al2,
-provided.al2023 and go1.x bootstraps (Python and Node.js: not yet).
+provided.al2023 and go1.x bootstraps, python3.x and nodejs* (through
+runtime clients thaw ships). --extensions starts external extensions,
+with the Extensions and Telemetry APIs.
 
 flags:
 `)
@@ -47,6 +49,7 @@ flags:
 	collector := fs.String("collector", "", "UDP address of a running thaw (host:port) instead of one in this process")
 	listen := fs.String("listen", "127.0.0.1:2000", "address of the in-process thaw (UDP and HTTP)")
 	data := fs.String("data", envOr(getenv, "THAW_DATA", "thaw-data"), "data directory of the in-process thaw")
+	extensions := fs.String("extensions", "", "folder of external extensions to start in every environment, as Lambda starts /opt/extensions/*")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -91,7 +94,7 @@ flags:
 		defer func() { _ = srv.Shutdown(context.Background()) }()
 		udpAddr = srv.UDPAddr()
 	}
-	r, err := runner.New(proj, runner.Config{Collector: udpAddr, IdleTTL: *idle, Concurrency: *concurrency, Log: stdout}, log)
+	r, err := runner.New(proj, runner.Config{Collector: udpAddr, IdleTTL: *idle, Concurrency: *concurrency, Log: stdout, ExtensionsDir: *extensions}, log)
 	if err != nil {
 		return err
 	}

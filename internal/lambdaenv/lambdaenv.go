@@ -1,11 +1,13 @@
 // Package lambdaenv is one Lambda execution environment on this machine
-// (spec/lambda.md §1, §3): a runtime process in its own process group with
-// its own Runtime API, the platform's environment variables, Init bounded
-// by 10 s, frozen (SIGSTOP) between invocations and thawed (SIGCONT) for
-// the next, reset on a timeout, a crash or running out of memory, and the
-// START/END/REPORT lines Lambda writes to the function's log.
+// (spec/lambda.md §1, §3, §4): external extensions and a runtime process,
+// each in its own process group, behind one listener serving the Runtime,
+// Extensions and Telemetry APIs; the platform's environment variables;
+// Init bounded by 10 s; frozen (SIGSTOP) between invocations and thawed
+// (SIGCONT) for the next; reset on a timeout, a crash or running out of
+// memory; the platform's telemetry; and the START/END/REPORT lines Lambda
+// writes to the function's log.
 //
-// It imports runtimeapi and the standard library.
+// It imports runtimeapi, extensionsapi and the standard library.
 package lambdaenv
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -26,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/thawtrace/thaw/internal/extensionsapi"
 	"github.com/thawtrace/thaw/internal/runtimeapi"
 )
 
@@ -52,6 +56,9 @@ type Config struct {
 	Log io.Writer
 	// InitTimeout bounds Init; 0 means InitTimeout.
 	InitTimeout time.Duration
+	// ExtensionsDir holds external extensions, executables started before
+	// the runtime as Lambda starts /opt/extensions/*; empty means none.
+	ExtensionsDir string
 }
 
 // Env is one execution environment.
@@ -62,6 +69,8 @@ type Env struct {
 	logMu sync.Mutex
 
 	api    *runtimeapi.Server
+	ext    *extensionsapi.Server
+	exts   []*extProc // external extensions, each in its own process group
 	srv    *http.Server
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the runtime process ended
@@ -73,6 +82,17 @@ type Env struct {
 	invoked      bool   // an invocation ran (the first REPORT has Init Duration)
 	maxRSSKB     int64
 	oom          bool
+	// shutdownReason is what SHUTDOWN tells extensions: spindown, timeout
+	// or failure.
+	shutdownReason string
+	shutdownMu     sync.Mutex
+}
+
+// extProc is a running external extension.
+type extProc struct {
+	name   string
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // Timing is an invocation's platform timeline.
@@ -101,32 +121,67 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	e := &Env{cfg: cfg, log: log, id: randomHex(16), api: runtimeapi.New(log), exited: make(chan struct{})}
+	e := &Env{cfg: cfg, log: log, id: randomHex(16), api: runtimeapi.New(log), exited: make(chan struct{}), shutdownReason: "spindown"}
+	e.ext = extensionsapi.New(extensionsapi.Function{Name: cfg.FunctionName, Version: "$LATEST", Handler: cfg.Handler, AccountID: "000000000000"}, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime api listener: %w", err)
 	}
-	e.srv = &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+	// One listener, as on Lambda: the Runtime API, and the Extensions and
+	// Telemetry APIs under their own version prefixes.
+	e.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/2018-06-01/") {
+			e.api.ServeHTTP(w, r)
+			return
+		}
+		e.ext.ServeHTTP(w, r)
+	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.srv.Serve(ln) }()
 
 	began := time.Now()
 	e.writeLog(fmt.Sprintf("INIT_START Runtime Version: thaw:%s\n", runtimeName(cfg.Command)))
-	if err := e.startProcess(ln.Addr().String()); err != nil {
-		_ = e.srv.Close()
-		return nil, err
-	}
+	initRecord := map[string]any{"initializationType": "on-demand", "phase": "init", "functionName": cfg.FunctionName, "functionVersion": "$LATEST",
+		"instanceMaxMemory": cfg.MemoryMB << 20, "runtimeVersion": "thaw:" + runtimeName(cfg.Command)}
+	e.ext.Emit(extensionsapi.NewEvent("platform.initStart", initRecord))
 	limit := cfg.InitTimeout
 	if limit <= 0 {
 		limit = InitTimeout
 	}
 	initCtx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	addr := ln.Addr().String()
+	// External extensions first; the runtime starts once each registered.
+	if err := e.startExtensions(initCtx, addr); err != nil {
+		e.InitDuration = time.Since(began)
+		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", ms(e.InitDuration), err.Err.Type))
+		e.Shutdown()
+		return nil, err
+	}
+	if err := e.startProcess(addr); err != nil {
+		e.Shutdown()
+		return nil, err
+	}
 	ready := make(chan error, 1)
 	go func() { ready <- e.api.WaitReady(initCtx) }()
 	select {
 	case err = <-ready:
 	case <-e.exited:
 		err = &runtimeapi.InitError{FunctionError: *runtimeapi.ExitError("", e.exitText())}
+	}
+	e.ext.CloseRegistration()
+	if err == nil {
+		e.ext.Emit(extensionsapi.NewEvent("platform.initRuntimeDone", map[string]any{"initializationType": "on-demand", "phase": "init", "status": "success"}))
+		// Init ends when every extension is waiting for its first event.
+		if errType, werr := e.ext.WaitReady(initCtx); werr != nil {
+			err = werr
+		} else if errType != "" {
+			err = &runtimeapi.InitError{FunctionError: runtimeapi.FunctionError{Type: "Extension.InitError",
+				Payload: []byte(fmt.Sprintf(`{"errorType":"Extension.InitError","errorMessage":"an extension reported %s during init"}`, errType))}}
+		}
+		for name, events := range e.ext.Extensions() {
+			e.writeLog(fmt.Sprintf("EXTENSION\tName: %s\tState: Ready\tEvents: [%s]\n", name, strings.Join(events, ",")))
+			e.ext.Emit(extensionsapi.NewEvent("platform.extension", map[string]any{"name": name, "state": "Ready", "events": events}))
+		}
 	}
 	e.InitDuration = time.Since(began)
 	if err != nil {
@@ -145,9 +200,90 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 		e.Shutdown()
 		return nil, fail
 	}
+	e.ext.Emit(extensionsapi.NewEvent("platform.initReport", map[string]any{"initializationType": "on-demand", "phase": "init", "status": "success",
+		"metrics": map[string]any{"durationMs": ms(e.InitDuration)}}))
+	e.ext.Flush()
 	e.maxRSSKB = groupRSS(e.cmd.Process.Pid)
 	e.freeze()
 	return e, nil
+}
+
+// startExtensions starts the executables of ExtensionsDir, each in its own
+// process group with the variables extensions see (spec §3.1), and waits
+// until every one has registered.
+func (e *Env) startExtensions(ctx context.Context, apiAddr string) *InitFailure {
+	if e.cfg.ExtensionsDir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(e.cfg.ExtensionsDir)
+	if err != nil {
+		return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Extension.LaunchError", Payload: []byte(fmt.Sprintf(`{"errorType":"Extension.LaunchError","errorMessage":%q}`, err.Error()))}}
+	}
+	env := []string{"AWS_LAMBDA_RUNTIME_API=" + apiAddr, "AWS_REGION=" + e.cfg.Region, "AWS_DEFAULT_REGION=" + e.cfg.Region,
+		"AWS_LAMBDA_FUNCTION_NAME=" + e.cfg.FunctionName, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(e.cfg.MemoryMB), "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=en_US.UTF-8"}
+	for k, v := range e.cfg.Env {
+		if !strings.HasPrefix(k, "_") {
+			env = append(env, k+"="+v)
+		}
+	}
+	for _, de := range entries {
+		fi, err := de.Info()
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+			continue
+		}
+		cmd := exec.Command(filepath.Join(e.cfg.ExtensionsDir, de.Name()))
+		cmd.Env = env
+		cmd.Dir = e.cfg.Dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			continue
+		}
+		cmd.Stderr = cmd.Stdout
+		if err := cmd.Start(); err != nil {
+			return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Extension.LaunchError", Payload: []byte(fmt.Sprintf(`{"errorType":"Extension.LaunchError","errorMessage":%q}`, err.Error()))}}
+		}
+		p := &extProc{name: de.Name(), cmd: cmd, exited: make(chan struct{})}
+		go func() { _ = cmd.Wait(); close(p.exited) }()
+		go e.copyLines(out, "extension "+p.name)
+		e.exts = append(e.exts, p)
+	}
+	if len(e.exts) == 0 {
+		return nil
+	}
+	registered := make(chan error, 1)
+	go func() { registered <- e.ext.WaitRegistered(ctx, len(e.exts)) }()
+	for {
+		select {
+		case err := <-registered:
+			if err != nil {
+				return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Sandbox.Timedout", Payload: []byte(fmt.Sprintf(`{"errorType":"Sandbox.Timedout","errorMessage":%q}`, err.Error()))}}
+			}
+			return nil
+		case <-e.anyExtensionExited():
+			if e.ext.Registered() < len(e.exts) {
+				return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Extension.Crash", Payload: []byte(`{"errorType":"Extension.Crash","errorMessage":"an extension exited before it registered"}`)}}
+			}
+		}
+	}
+}
+
+// anyExtensionExited is closed when an extension process ends.
+func (e *Env) anyExtensionExited() <-chan struct{} {
+	ch := make(chan struct{})
+	for _, p := range e.exts {
+		go func() {
+			<-p.exited
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+		}()
+	}
+	return ch
 }
 
 // InitFailure is an Init that did not end with the runtime ready; Err is
@@ -225,6 +361,17 @@ func (e *Env) environment(apiAddr string) []string {
 	return out
 }
 
+// copyLines writes an extension's output line by line, prefixed with the
+// function and the extension's name, as extension telemetry too.
+func (e *Env) copyLines(r io.Reader, who string) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		e.writeLog("[" + e.cfg.FunctionName + " " + who + "] " + sc.Text() + "\n")
+		e.ext.Emit(extensionsapi.NewEvent("extension", sc.Text()))
+	}
+}
+
 // copyLog writes the runtime's output line by line, prefixed with the
 // function name and the invocation's request id.
 func (e *Env) copyLog(r io.Reader) {
@@ -239,6 +386,7 @@ func (e *Env) copyLog(r io.Reader) {
 			prefix = "[" + e.cfg.FunctionName + " " + shortID(id) + "]"
 		}
 		e.writeLog(prefix + " " + sc.Text() + "\n")
+		e.ext.Emit(extensionsapi.NewEvent("function", sc.Text()))
 	}
 }
 
@@ -291,6 +439,10 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 	deadline := tm.Start.Add(e.cfg.Timeout)
 	ictx, cancel := context.WithDeadline(ctx, deadline)
 	e.thaw()
+	tracing := map[string]any{"type": "X-Amzn-Trace-Id", "value": inv.TraceHeader}
+	e.ext.Emit(extensionsapi.NewEvent("platform.start", map[string]any{"requestId": inv.RequestID, "version": "$LATEST", "tracing": tracing}))
+	e.ext.Dispatch(extensionsapi.Event{EventType: "INVOKE", DeadlineMs: deadline.UnixMilli(), RequestID: inv.RequestID,
+		InvokedFunctionArn: e.cfg.FunctionARN, Tracing: &extensionsapi.Tracing{Type: "X-Amzn-Trace-Id", Value: inv.TraceHeader}})
 	stopWatch := e.watchMemory(ictx, cancel)
 	type outcome struct {
 		r   runtimeapi.Result
@@ -370,6 +522,14 @@ func (e *Env) finish(ctx context.Context, requestID string, deadline time.Time, 
 	if tm.End.IsZero() {
 		tm.End = time.Now()
 	}
+	// The invoke phase ends when every extension is waiting again.
+	if status == "" {
+		wctx, wcancel := context.WithDeadline(ctx, deadline.Add(time.Second))
+		if errType, err := e.ext.WaitReady(wctx); err != nil || errType != "" {
+			status = "error\tError Type: Extension.Crash"
+		}
+		wcancel()
+	}
 	// The runtime process's peak resident memory (its high-water mark);
 	// children were watched while the invocation ran.
 	if kb := statusKB(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid), "VmHWM:"); kb > e.maxRSSKB {
@@ -390,10 +550,29 @@ func (e *Env) finish(ctx context.Context, requestID string, deadline time.Time, 
 	e.logMu.Lock()
 	e.reqID = ""
 	e.logMu.Unlock()
+	tstatus := "success"
+	switch {
+	case strings.HasPrefix(status, "timeout"):
+		tstatus = "timeout"
+	case status != "" || res.Error != nil:
+		tstatus = "error"
+	}
+	metrics := map[string]any{"durationMs": ms(dur), "billedDurationMs": int64(ms(dur) + 0.999), "memorySizeMB": e.cfg.MemoryMB, "maxMemoryUsedMB": (e.maxRSSKB + 1023) / 1024}
+	if strings.Contains(report, "Init Duration") {
+		metrics["initDurationMs"] = ms(e.InitDuration)
+	}
+	e.ext.Emit(extensionsapi.NewEvent("platform.runtimeDone", map[string]any{"requestId": requestID, "status": tstatus,
+		"metrics": map[string]any{"durationMs": ms(tm.End.Sub(tm.Start)), "producedBytes": len(res.Payload)}}))
+	e.ext.Emit(extensionsapi.NewEvent("platform.report", map[string]any{"requestId": requestID, "status": tstatus, "metrics": metrics}))
 	if status != "" || e.isExited() {
+		e.shutdownReason = "failure"
+		if tstatus == "timeout" {
+			e.shutdownReason = "timeout"
+		}
 		e.Shutdown()
 		return
 	}
+	e.ext.Flush()
 	e.freeze()
 }
 
@@ -412,6 +591,27 @@ func (e *Env) isExited() bool {
 // Shutdown stops the environment: the runtime's process group is killed
 // (no extensions: Lambda sends no SIGTERM then) and the Runtime API closed.
 func (e *Env) Shutdown() {
+	e.shutdownMu.Lock()
+	defer e.shutdownMu.Unlock()
+	if len(e.exts) > 0 {
+		// Extensions get SHUTDOWN and up to 2 s to finish (spec §1.6).
+		e.thaw()
+		deadline := time.Now().Add(2 * time.Second)
+		e.ext.Dispatch(extensionsapi.Event{EventType: "SHUTDOWN", ShutdownReason: e.shutdownReason, DeadlineMs: deadline.UnixMilli()})
+		for _, p := range e.exts {
+			select {
+			case <-p.exited:
+			case <-time.After(time.Until(deadline)):
+			}
+		}
+		e.ext.Flush()
+		for _, p := range e.exts {
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT)
+			<-p.exited
+		}
+		e.exts = nil
+	}
 	if e.cmd != nil && e.cmd.Process != nil {
 		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGCONT) // a frozen group dies only once thawed
@@ -441,6 +641,13 @@ func (e *Env) signal(sig syscall.Signal) {
 	if e.cmd != nil && e.cmd.Process != nil && !e.isExited() {
 		if err := syscall.Kill(-e.cmd.Process.Pid, sig); err != nil {
 			e.log.Warn("signal runtime", "signal", sig, "err", err)
+		}
+	}
+	for _, p := range e.exts {
+		select {
+		case <-p.exited:
+		default:
+			_ = syscall.Kill(-p.cmd.Process.Pid, sig)
 		}
 	}
 }

@@ -34,6 +34,9 @@ type Config struct {
 	Concurrency int
 	// Log receives the functions' output and START/END/REPORT lines.
 	Log io.Writer
+	// ExtensionsDir holds external extensions started in every
+	// environment, as Lambda starts /opt/extensions/*.
+	ExtensionsDir string
 }
 
 // Function is one function the runner serves.
@@ -114,8 +117,9 @@ func New(p *template.Project, cfg Config, log *slog.Logger) (*Runner, error) {
 		ec := lambdaenv.Config{
 			FunctionName: f.FunctionName, FunctionARN: arn, Region: p.Region, MemoryMB: f.MemoryMB, Timeout: f.Timeout,
 			Command: cmd, Dir: f.CodeDir, Handler: f.Handler, Env: env,
-			Platform: map[string]string{"AWS_XRAY_DAEMON_ADDRESS": cfg.Collector, "AWS_ACCESS_KEY_ID": "thaw", "AWS_SECRET_ACCESS_KEY": "thaw", "AWS_SESSION_TOKEN": "thaw"},
-			Log:      cfg.Log,
+			Platform:      map[string]string{"AWS_XRAY_DAEMON_ADDRESS": cfg.Collector, "AWS_ACCESS_KEY_ID": "thaw", "AWS_SECRET_ACCESS_KEY": "thaw", "AWS_SESSION_TOKEN": "thaw"},
+			Log:           cfg.Log,
+			ExtensionsDir: cfg.ExtensionsDir,
 		}
 		fn := &Function{Name: f.FunctionName, ARN: arn, Runtime: f.Runtime, Tracing: f.Tracing, APITracing: f.APITracing, Events: f.Events,
 			pool: NewPool(ec, cfg.Concurrency, cfg.IdleTTL, log.With("function", f.FunctionName))}
