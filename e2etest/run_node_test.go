@@ -14,12 +14,13 @@ import (
 // function with the real aws-xray-sdk-core, behind an HTTP API (no stage
 // segment: Lambda starts the trace). The trace has the function segment
 // with Initialization, and under Invocation the SDK's price_order
-// subsegment (with its annotation) and its captured HTTP call.
+// subsegment (with its annotation) and its captured HTTP call; its
+// Initialization covers the module's 150 ms of init code.
 func TestRunNodeOrders(t *testing.T) {
 	requireNode(t)
 	partner := startPartnerAPI(t)
-	p := startRun(t, filepath.Join(moduleRoot(), "examples", "node-orders"), []string{"INIT_SLEEP_MS=150"},
-		"--parameter-overrides", "ProfileUrl="+partner+"/profile NodePath="+nodeModules())
+	p := startRun(t, filepath.Join(moduleRoot(), "examples", "node-orders"), nil,
+		"--parameter-overrides", "ProfileUrl="+partner+"/profile NodePath="+nodeModules()+" InitSleepMs=150")
 	api := &apiClient{base: p.http}
 	since := time.Now().Add(-time.Minute)
 
@@ -62,7 +63,13 @@ func TestRunNodeOrders(t *testing.T) {
 	if len(calls) != 1 || !hasAncestor(calls[0], inv.E) {
 		t.Errorf("want the profile call as one remote subsegment under Invocation:\n%s", outline(docs))
 	}
-	if len(findAll(docs, named("Initialization"))) != 1 {
-		t.Errorf("the first call's trace has no Initialization:\n%s", outline(docs))
+	inits := findAll(docs, named("Initialization"))
+	if len(inits) != 1 {
+		t.Fatalf("the first call's trace has no Initialization:\n%s", outline(docs))
+	}
+	s, _ := num(inits[0].E, "start_time")
+	e, _ := num(inits[0].E, "end_time")
+	if e-s < 0.15 || e-s > 5 {
+		t.Errorf("Initialization lasts %.3f s; want the init code's 0.15 s and a little", e-s)
 	}
 }

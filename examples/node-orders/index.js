@@ -9,8 +9,8 @@ const http = require('node:http');
 
 AWSXRay.captureHTTPsGlobal(http);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const initDone = sleep(Number(process.env.INIT_SLEEP_MS || 0));
+// Slow init code, run while the module loads (a blocking wait).
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.INIT_SLEEP_MS || 0));
 
 function get(url) {
   return new Promise((resolve, reject) => {
@@ -23,7 +23,6 @@ function get(url) {
 }
 
 exports.handler = async (event) => {
-  await initDone;
   const total = await new Promise((resolve) => {
     AWSXRay.captureAsyncFunc('price_order', (sub) => {
       setTimeout(() => {
