@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/thawtrace/thaw/internal/lambdaenv"
+	"github.com/thawtrace/thaw/internal/runner"
 	"github.com/thawtrace/thaw/internal/runtimeapi"
+	"github.com/thawtrace/thaw/internal/template"
 )
 
 // lockedBuffer is a log an environment writes from several goroutines.
@@ -177,4 +179,54 @@ func TestExecutionEnvironment(t *testing.T) {
 			t.Errorf("Start = %v after %v; want Sandbox.Timedout at the 300 ms limit", err, time.Since(began))
 		}
 	})
+}
+
+// TestSuppressedInit checks Lambda's second chance at Init: an Init that
+// fails is run again inside the invocation (phase invoke). The first
+// function fails its first Init only, so the invocation succeeds after
+// the retry; the second fails both, and the invocation gets the error.
+func TestSuppressedInit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		succeed bool
+	}{
+		{"fails once", map[string]string{"INIT_FAIL_ONCE": filepath.Join(t.TempDir(), "failed-once")}, true},
+		{"fails twice", map[string]string{"INIT_EXIT": "2"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := template.Load(samProject(t, tc.env), template.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			log := &lockedBuffer{}
+			r, err := runner.New(p, runner.Config{Log: log}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			resp, err := r.Invoke(t.Context(), runner.Request{Function: "orders", Payload: []byte(`{"action":"echo"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logs := log.String()
+			if n := strings.Count(logs, "INIT_START"); n != 2 {
+				t.Errorf("%d INIT_START lines; want 2 (the init, then its retry):\n%s", n, logs)
+			}
+			if !strings.Contains(logs, "Phase: init\tStatus: error\tError Type: Runtime.ExitError") {
+				t.Errorf("logs lack the failed init's INIT_REPORT:\n%s", logs)
+			}
+			res := resp.Outcome.Result
+			if tc.succeed {
+				if res.Error != nil || !resp.Outcome.Cold {
+					t.Errorf("after a suppressed init: %+v; want the function's answer, as a cold start", res.Error)
+				}
+				return
+			}
+			if res.Error == nil || res.Error.Type != "Runtime.ExitError" || !strings.Contains(logs, "Phase: invoke\tStatus: error") {
+				t.Errorf("after two failed inits: %+v; want Runtime.ExitError and an INIT_REPORT of phase invoke:\n%s", res.Error, logs)
+			}
+		})
+	}
 }

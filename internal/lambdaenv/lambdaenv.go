@@ -59,6 +59,9 @@ type Config struct {
 	// ExtensionsDir holds external extensions, executables started before
 	// the runtime as Lambda starts /opt/extensions/*; empty means none.
 	ExtensionsDir string
+	// Phase is "init" for an Init of its own, or "invoke" for a suppressed
+	// init: Lambda's retry of a failed Init inside the invocation.
+	Phase string
 }
 
 // Env is one execution environment.
@@ -140,7 +143,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 
 	began := time.Now()
 	e.writeLog(fmt.Sprintf("INIT_START Runtime Version: thaw:%s\n", runtimeName(cfg.Command)))
-	initRecord := map[string]any{"initializationType": "on-demand", "phase": "init", "functionName": cfg.FunctionName, "functionVersion": "$LATEST",
+	phase := cfg.Phase
+	if phase == "" {
+		phase = "init"
+	}
+	initRecord := map[string]any{"initializationType": "on-demand", "phase": phase, "functionName": cfg.FunctionName, "functionVersion": "$LATEST",
 		"instanceMaxMemory": cfg.MemoryMB << 20, "runtimeVersion": "thaw:" + runtimeName(cfg.Command)}
 	e.ext.Emit(extensionsapi.NewEvent("platform.initStart", initRecord))
 	limit := cfg.InitTimeout
@@ -153,7 +160,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 	// External extensions first; the runtime starts once each registered.
 	if err := e.startExtensions(initCtx, addr); err != nil {
 		e.InitDuration = time.Since(began)
-		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", ms(e.InitDuration), err.Err.Type))
+		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError Type: %s\n", ms(e.InitDuration), phase, err.Err.Type))
 		e.Shutdown()
 		return nil, err
 	}
@@ -170,7 +177,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 	}
 	e.ext.CloseRegistration()
 	if err == nil {
-		e.ext.Emit(extensionsapi.NewEvent("platform.initRuntimeDone", map[string]any{"initializationType": "on-demand", "phase": "init", "status": "success"}))
+		e.ext.Emit(extensionsapi.NewEvent("platform.initRuntimeDone", map[string]any{"initializationType": "on-demand", "phase": phase, "status": "success"}))
 		// Init ends when every extension is waiting for its first event.
 		if errType, werr := e.ext.WaitReady(initCtx); werr != nil {
 			err = werr
@@ -196,11 +203,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Env, error) {
 		default:
 			fail = &InitFailure{Err: &runtimeapi.FunctionError{Type: "Runtime.Unknown", Payload: []byte(err.Error())}}
 		}
-		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s\n", ms(e.InitDuration), fail.Err.Type))
+		e.writeLog(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError Type: %s\n", ms(e.InitDuration), phase, fail.Err.Type))
 		e.Shutdown()
 		return nil, fail
 	}
-	e.ext.Emit(extensionsapi.NewEvent("platform.initReport", map[string]any{"initializationType": "on-demand", "phase": "init", "status": "success",
+	e.ext.Emit(extensionsapi.NewEvent("platform.initReport", map[string]any{"initializationType": "on-demand", "phase": phase, "status": "success",
 		"metrics": map[string]any{"durationMs": ms(e.InitDuration)}}))
 	e.ext.Flush()
 	e.maxRSSKB = groupRSS(e.cmd.Process.Pid)

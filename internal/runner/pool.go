@@ -80,6 +80,14 @@ func (p *Pool) Invoke(ctx context.Context, inv lambdaenv.Invocation) (Outcome, e
 	if env == nil {
 		out.Cold, out.InitStart = true, time.Now()
 		env, err = lambdaenv.Start(ctx, p.cfg, p.log)
+		var f *lambdaenv.InitFailure
+		if errors.As(err, &f) {
+			// A suppressed init: Lambda runs Init once more inside the
+			// invocation, bounded by the function's timeout (spec §1.2).
+			retry := p.cfg
+			retry.Phase, retry.InitTimeout = "invoke", max(p.cfg.Timeout, time.Second)
+			env, err = lambdaenv.Start(ctx, retry, p.log)
+		}
 		out.InitEnd = time.Now()
 		if err != nil {
 			p.release(nil)

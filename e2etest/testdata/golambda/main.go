@@ -42,6 +42,15 @@ func init() {
 	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
+	// INIT_FAIL_ONCE names a file: the first init that finds it missing
+	// creates it and fails, the next one goes on.
+	if f := os.Getenv("INIT_FAIL_ONCE"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			_ = os.WriteFile(f, nil, 0o644)
+			fmt.Println("init fails once on purpose")
+			os.Exit(4)
+		}
+	}
 	if code, err := strconv.Atoi(os.Getenv("INIT_EXIT")); err == nil {
 		fmt.Println("init fails on purpose")
 		os.Exit(code)
