@@ -48,14 +48,41 @@ func TestRunGoOrders(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(b, &got) != nil || got["orderId"] != "17" || got["total"] != 42.0 {
 		t.Fatalf("GET /orders/17 = %d %s; want 200 with order 17 and total 42", resp.StatusCode, b)
 	}
+	// A second call, warm: its trace must have no Initialization.
+	warm, err := http.Get(p.front + "/orders/18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Body.Close()
 	req := summariesRequest{StartTime: epoch(since), EndTime: epoch(time.Now().Add(time.Minute))}
 	sums := waitForSummaries(t, api, req, func(sums []traceSummary) error {
-		if len(sums) != 1 {
-			return fmt.Errorf("want 1 trace, got %d", len(sums))
+		if len(sums) != 2 {
+			return fmt.Errorf("want 2 traces, got %d", len(sums))
 		}
 		return nil
 	})
-	docs := waitForTrace(t, api, sums[0].Id, func(docs []doc) error {
+	// Exactly one of the two traces, the first call's, has Initialization.
+	both := waitForTraces(t, api, []string{sums[0].Id, sums[1].Id}, func(m map[string][]doc) error {
+		for id, docs := range m {
+			if len(findAll(docs, named("price_order"))) != 1 {
+				return fmt.Errorf("trace %s has no price_order subsegment yet", id)
+			}
+		}
+		return nil
+	})
+	cold := ""
+	for id, docs := range both {
+		if len(findAll(docs, named("Initialization"))) > 0 {
+			if cold != "" {
+				t.Errorf("both calls' traces have an Initialization; want only the first's")
+			}
+			cold = id
+		}
+	}
+	if cold == "" {
+		t.Fatalf("neither call's trace has an Initialization")
+	}
+	docs := waitForTrace(t, api, cold, func(docs []doc) error {
 		if len(findAll(docs, named("price_order"))) != 1 || len(findAll(docs, func(e doc) bool { return str(e, "namespace") == "remote" && !isTrue(e, "inferred") })) == 0 {
 			return fmt.Errorf("the SDK's subsegments have not arrived yet")
 		}

@@ -338,3 +338,24 @@ func TestRunBrokenTemplate(t *testing.T) {
 		t.Errorf("thaw run printed\n%s\nwant it to contain\n%s", out, want)
 	}
 }
+
+// TestRunCollector traces into a thaw serve running elsewhere
+// (--collector) instead of one in the thaw run process.
+func TestRunCollector(t *testing.T) {
+	requireAWSCLI(t)
+	th := startThaw(t, t.TempDir())
+	p := startRun(t, samProject(t, nil), nil, "--collector", th.UDPAddr)
+	if strings.Contains(p.out.String(), "console ") {
+		t.Errorf("thaw run started its own thaw despite --collector:\n%s", p.out.String())
+	}
+	_, body := lambdaInvoke(t, p.invoke, `{"action":"echo"}`)
+	var echo map[string]any
+	if err := json.Unmarshal([]byte(body), &echo); err != nil {
+		t.Fatalf("invoke: %s", body)
+	}
+	trace := strings.TrimPrefix(strings.Split(fmt.Sprint(echo["traceId"]), ";")[0], "Root=")
+	waitForTrace(t, th.API(), trace, func(docs []doc) error {
+		_, err := findOne(docs, "the function segment", func(e doc) bool { return str(e, "origin") == "AWS::Lambda::Function" })
+		return err
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ flags:
 	concurrency := fs.Int("concurrency", 0, "most environments per function (0: no limit; more invocations are throttled)")
 	invokeAddr := fs.String("invoke", "127.0.0.1:3001", "address of the Lambda Invoke API")
 	frontAddr := fs.String("port", "127.0.0.1:3000", "address of the API Gateway front (the functions' http/httpApi events)")
-	collector := fs.String("collector", "", "UDP address of a running thaw (host:port) instead of one in this process")
+	collector := fs.String("collector", "", "a running thaw to trace into instead of one in this process: its URL (http://127.0.0.1:2000, UDP on the same port) or UDP host:port")
 	listen := fs.String("listen", "127.0.0.1:2000", "address of the in-process thaw (UDP and HTTP)")
 	data := fs.String("data", envOr(getenv, "THAW_DATA", "thaw-data"), "data directory of the in-process thaw")
 	extensions := fs.String("extensions", "", "folder of external extensions to start in every environment, as Lambda starts /opt/extensions/*")
@@ -81,6 +82,9 @@ flags:
 	}
 
 	udpAddr := *collector
+	if u, err := url.Parse(udpAddr); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		udpAddr = u.Host // thaw serves UDP on its HTTP port
+	}
 	var srv *daemon.Server
 	if udpAddr == "" {
 		cfg := daemon.DefaultConfig()
