@@ -90,6 +90,18 @@ func TestExtensionsAndTelemetry(t *testing.T) {
 			t.Errorf("telemetry lacks %s: %v", want, types)
 		}
 	}
+	for _, ev := range got.Telemetry {
+		if ev.Type != "platform.runtimeDone" {
+			continue
+		}
+		var names []string
+		for _, sp := range ev.Record.(map[string]any)["spans"].([]any) {
+			names = append(names, sp.(map[string]any)["name"].(string))
+		}
+		if strings.Join(names, ",") != "responseLatency,responseDuration,runtimeOverhead" {
+			t.Errorf("runtimeDone spans %v; want responseLatency, responseDuration, runtimeOverhead", names)
+		}
+	}
 	if n := strings.Count(strings.Join(types, " "), "platform.report"); n != 2 {
 		t.Errorf("telemetry has %d platform.report events; want one per invocation", n)
 	}

@@ -446,8 +446,11 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 	deadline := tm.Start.Add(e.cfg.Timeout)
 	ictx, cancel := context.WithDeadline(ctx, deadline)
 	e.thaw()
-	tracing := map[string]any{"type": "X-Amzn-Trace-Id", "value": inv.TraceHeader}
-	e.ext.Emit(extensionsapi.NewEvent("platform.start", map[string]any{"requestId": inv.RequestID, "version": "$LATEST", "tracing": tracing}))
+	start := map[string]any{"requestId": inv.RequestID, "version": "$LATEST"}
+	if strings.Contains(inv.TraceHeader, "Sampled=1") { // tracing only when sampled (spec §4.4)
+		start["tracing"] = map[string]any{"type": "X-Amzn-Trace-Id", "value": inv.TraceHeader}
+	}
+	e.ext.Emit(extensionsapi.NewEvent("platform.start", start))
 	e.ext.Dispatch(extensionsapi.Event{EventType: "INVOKE", DeadlineMs: deadline.UnixMilli(), RequestID: inv.RequestID,
 		InvokedFunctionArn: e.cfg.FunctionARN, Tracing: &extensionsapi.Tracing{Type: "X-Amzn-Trace-Id", Value: inv.TraceHeader}})
 	stopWatch := e.watchMemory(ictx, cancel)
@@ -568,8 +571,13 @@ func (e *Env) finish(ctx context.Context, requestID string, deadline time.Time, 
 	if strings.Contains(report, "Init Duration") {
 		metrics["initDurationMs"] = ms(e.InitDuration)
 	}
+	span := func(name string, from, to time.Time) map[string]any {
+		return map[string]any{"name": name, "start": from.UTC().Format("2006-01-02T15:04:05.000Z"), "durationMs": ms(to.Sub(from))}
+	}
 	e.ext.Emit(extensionsapi.NewEvent("platform.runtimeDone", map[string]any{"requestId": requestID, "status": tstatus,
-		"metrics": map[string]any{"durationMs": ms(tm.End.Sub(tm.Start)), "producedBytes": len(res.Payload)}}))
+		"metrics": map[string]any{"durationMs": ms(tm.End.Sub(tm.Start)), "producedBytes": len(res.Payload)},
+		// The response arrives in one piece here, so responseDuration is 0.
+		"spans": []any{span("responseLatency", tm.Start, tm.Response), span("responseDuration", tm.Response, tm.Response), span("runtimeOverhead", tm.Response, tm.End)}}))
 	e.ext.Emit(extensionsapi.NewEvent("platform.report", map[string]any{"requestId": requestID, "status": tstatus, "metrics": metrics}))
 	if status != "" || e.isExited() {
 		e.shutdownReason = "failure"
