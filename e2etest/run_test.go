@@ -100,7 +100,7 @@ Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
     Tracing: Active
-    Timeout: 2
+    Timeout: 5
   Api:
     TracingEnabled: true
 Resources:
@@ -223,9 +223,11 @@ func TestRun(t *testing.T) {
 
 	// Five at once: five environments, five cold starts (one is still
 	// idle from before, so six Init Durations in all, counting the first).
+	// Each call holds its environment for 2 s, so that the five overlap
+	// however slowly the five CLI processes start.
 	var wg sync.WaitGroup
 	for range 5 {
-		wg.Go(func() { lambdaInvoke(t, p.invoke, `{"action":"sleep","millis":700}`) })
+		wg.Go(func() { lambdaInvoke(t, p.invoke, `{"action":"sleep","millis":2000}`) })
 	}
 	wg.Wait()
 	time.Sleep(300 * time.Millisecond)
