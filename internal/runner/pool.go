@@ -50,6 +50,7 @@ type Pool struct {
 	finishing int           // busy environments past their answer, in their tail
 	freed     chan struct{} // closed and replaced when an environment is released
 	closed    bool
+	closeDone bool // Close has shut the environments down
 	stop      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -189,11 +190,11 @@ func (p *Pool) release(e *lambdaenv.Env) {
 	if e == nil {
 		return
 	}
-	if p.closed {
+	if p.closeDone { // Close gave up waiting for this one
 		go e.Shutdown()
 		return
 	}
-	p.idle = append(p.idle, &idleEnv{env: e, used: time.Now()})
+	p.idle = append(p.idle, &idleEnv{env: e, used: time.Now()}) // Close shuts it down
 }
 
 // Environments reports how many environments are idle and busy.
@@ -233,8 +234,11 @@ func (p *Pool) reap() {
 	}
 }
 
-// Close shuts every idle environment down; busy ones are shut down when
-// their invocation ends.
+// closeWait bounds how long Close waits for busy environments.
+const closeWait = 10 * time.Second
+
+// Close waits (up to closeWait) for the busy environments to finish, then
+// shuts every environment down, so that no runtime process outlives thaw.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	if p.closed {
@@ -242,11 +246,27 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	idle := p.idle
-	p.idle = nil
 	p.mu.Unlock()
 	close(p.stop)
 	p.wg.Wait()
+	deadline := time.Now().Add(closeWait)
+	for {
+		p.mu.Lock()
+		busy, freed := p.busy, p.freed
+		p.mu.Unlock()
+		if busy == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-freed:
+		case <-time.After(time.Until(deadline)):
+		}
+	}
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.closeDone = true
+	p.mu.Unlock()
 	for _, ie := range idle {
 		ie.env.Shutdown()
 	}
