@@ -1,6 +1,7 @@
 package e2etest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,6 +175,11 @@ func TestRun(t *testing.T) {
 	var echo2 map[string]any
 	_ = json.Unmarshal([]byte(body), &echo2)
 	trace2 := strings.TrimPrefix(strings.Split(fmt.Sprint(echo2["traceId"]), ";")[0], "Root=")
+	meta, _ = lambdaInvoke(t, p.invoke, `{"action":"echo"}`, "--log-type", "Tail")
+	tailLog, err := base64.StdEncoding.DecodeString(fmt.Sprint(meta["LogResult"]))
+	if err != nil || !strings.Contains(string(tailLog), "START RequestId: ") || !strings.Contains(string(tailLog), "handling echo") || !strings.Contains(string(tailLog), "REPORT RequestId: ") {
+		t.Errorf("invoke --log-type Tail: LogResult %q; want the invocation's START, log line and REPORT", tailLog)
+	}
 	meta, body = lambdaInvoke(t, p.invoke, `{"action":"error"}`)
 	if meta["FunctionError"] != "Unhandled" || !strings.Contains(body, "order A-1001 not found") {
 		t.Errorf("error invoke: %v %s; want FunctionError Unhandled and the function's error", meta, body)

@@ -12,6 +12,7 @@ package lambdaenv
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -89,6 +90,7 @@ type Env struct {
 	// or failure.
 	shutdownReason string
 	shutdownMu     sync.Mutex
+	capture        *bytes.Buffer // the current invocation's log, for Tail (guarded by logMu)
 }
 
 // extProc is a running external extension.
@@ -401,6 +403,35 @@ func (e *Env) writeLog(s string) {
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
 	_, _ = io.WriteString(e.cfg.Log, s)
+	if e.capture != nil {
+		e.capture.WriteString(s)
+	}
+}
+
+// maxLogTail is how much of an invocation's log Lambda returns with
+// X-Amz-Log-Type: Tail.
+const maxLogTail = 4096
+
+// startCapture begins keeping the invocation's log lines; takeCapture
+// ends it and returns the last maxLogTail bytes.
+func (e *Env) startCapture() {
+	e.logMu.Lock()
+	e.capture = &bytes.Buffer{}
+	e.logMu.Unlock()
+}
+
+func (e *Env) takeCapture() []byte {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	if e.capture == nil {
+		return nil
+	}
+	b := e.capture.Bytes()
+	e.capture = nil
+	if len(b) > maxLogTail {
+		b = b[len(b)-maxLogTail:]
+	}
+	return b
 }
 
 // Invocation is one call of the function.
@@ -418,6 +449,14 @@ type Invocation struct {
 type Tail struct {
 	done   chan struct{}
 	timing Timing
+	log    []byte
+}
+
+// Log returns the end of the invocation's log (its last 4 KB: START, the
+// function's lines, END and REPORT), once the tail is over.
+func (t *Tail) Log() []byte {
+	<-t.done
+	return t.log
 }
 
 // Wait waits for the tail and returns the invocation's whole timeline.
@@ -441,6 +480,7 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 	e.logMu.Lock()
 	e.reqID = inv.RequestID
 	e.logMu.Unlock()
+	e.startCapture()
 	e.writeLog(fmt.Sprintf("START RequestId: %s Version: $LATEST\n", inv.RequestID))
 	tm.Start = time.Now()
 	deadline := tm.Start.Add(e.cfg.Timeout)
@@ -498,6 +538,7 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 		// and may be gone; the deadline still bounds it.
 		e.finish(context.WithoutCancel(ctx), inv.RequestID, deadline, res, status, &tm)
 		tail.timing = tm
+		tail.log = e.takeCapture()
 	}()
 	return res, tail, nil
 }

@@ -138,6 +138,14 @@ func (o *Outcome) Wait() {
 	}
 }
 
+// Log returns the end of the invocation's log, after its tail.
+func (o *Outcome) Log() []byte {
+	if o.tail == nil {
+		return nil
+	}
+	return o.tail.Log()
+}
+
 // finishWait is how long an invocation waits for an environment that has
 // answered and is about to ask for its next event, rather than start a
 // new one: with no extensions that takes microseconds on Lambda, so a

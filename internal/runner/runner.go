@@ -355,6 +355,10 @@ func (r *Runner) serveInvoke(w http.ResponseWriter, req *http.Request) {
 	h := w.Header()
 	h.Set("X-Amzn-RequestId", resp.RequestID)
 	h.Set("X-Amz-Executed-Version", "$LATEST")
+	if strings.EqualFold(req.Header.Get("X-Amz-Log-Type"), "Tail") {
+		// The log's end, through the REPORT line, as Lambda returns it.
+		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(resp.Outcome.Log()))
+	}
 	if resp.Traced {
 		h.Set("X-Amzn-Trace-Id", "Root="+resp.TraceID)
 	}
