@@ -264,32 +264,30 @@ func (e *Env) startExtensions(ctx context.Context, apiAddr string) *InitFailure 
 	}
 	registered := make(chan error, 1)
 	go func() { registered <- e.ext.WaitRegistered(ctx, len(e.exts)) }()
-	for {
-		select {
-		case err := <-registered:
-			if err != nil {
-				return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Sandbox.Timedout", Payload: []byte(fmt.Sprintf(`{"errorType":"Sandbox.Timedout","errorMessage":%q}`, err.Error()))}}
-			}
-			return nil
-		case <-e.anyExtensionExited():
-			if e.ext.Registered() < len(e.exts) {
-				return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Extension.Crash", Payload: []byte(`{"errorType":"Extension.Crash","errorMessage":"an extension exited before it registered"}`)}}
-			}
+	select {
+	case err := <-registered:
+		if err != nil {
+			return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Sandbox.Timedout", Payload: []byte(fmt.Sprintf(`{"errorType":"Sandbox.Timedout","errorMessage":%q}`, err.Error()))}}
 		}
+		return nil
+	case <-e.anyExtensionExited():
+		if e.ext.Registered() < len(e.exts) {
+			return &InitFailure{Err: &runtimeapi.FunctionError{Type: "Extension.Crash", Payload: []byte(`{"errorType":"Extension.Crash","errorMessage":"an extension exited before it registered"}`)}}
+		}
+		// Every one registered before one exited: Init goes on, and the
+		// exit shows when the extension does not wait for its events.
+		return nil
 	}
 }
 
-// anyExtensionExited is closed when an extension process ends.
+// anyExtensionExited is closed when the first extension process ends.
 func (e *Env) anyExtensionExited() <-chan struct{} {
 	ch := make(chan struct{})
+	var once sync.Once
 	for _, p := range e.exts {
 		go func() {
 			<-p.exited
-			select {
-			case <-ch:
-			default:
-				close(ch)
-			}
+			once.Do(func() { close(ch) })
 		}()
 	}
 	return ch
