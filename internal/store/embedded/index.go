@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -242,15 +241,10 @@ func (db *DB) indexedSummaries(ctx context.Context, q store.SummaryQuery, lo, hi
 				yield(store.Hit{}, err)
 				return
 			}
-			at := float64(binary.BigEndian.Uint64(suf[:8])) / 1e6
-			t, ok := at, true
-			if q.Range != store.ByActivity {
-				t, ok = matchEvent(s, start, end, q.Range == store.ByService)
-			}
-			if !ok {
+			var ok bool
+			if hit, ok = eventHit(s, suf[:8], q.Range, start, end); !ok {
 				continue
 			}
-			hit = store.Hit{Summary: s, MatchedEventTime: t, IndexTime: at}
 		}
 		hit.Cursor = append([]byte{scanTable}, suf...)
 		if !yield(hit, nil) {

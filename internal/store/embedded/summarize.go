@@ -390,15 +390,10 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 					yield(store.Hit{}, err)
 					return
 				}
-				at := float64(binary.BigEndian.Uint64(k[1:9])) / 1e6
-				t, ok := at, true
-				if q.Range != store.ByActivity {
-					t, ok = matchEvent(s, start, end, q.Range == store.ByService)
-				}
-				if !ok {
+				var ok bool
+				if hit, ok = eventHit(s, k[1:9], q.Range, start, end); !ok {
 					continue
 				}
-				hit = store.Hit{Summary: s, MatchedEventTime: t, IndexTime: at}
 			}
 			hit.Cursor = copyBytes(k)
 			if !yield(hit, nil) {
@@ -409,6 +404,18 @@ func (db *DB) Summaries(ctx context.Context, q store.SummaryQuery) iter.Seq2[sto
 			yield(store.Hit{}, fmt.Errorf("iterate summaries: %w", err))
 		}
 	}
+}
+
+// eventHit is the hit of a summary found in an activity-ordered scan at
+// the 8-byte activity key micros, or false when none of its events falls
+// in the range (ByEvent, ByService).
+func eventHit(s summary.Summary, micros []byte, rt store.RangeType, start, end float64) (store.Hit, bool) {
+	at := float64(binary.BigEndian.Uint64(micros)) / 1e6
+	t, ok := at, true
+	if rt != store.ByActivity {
+		t, ok = matchEvent(s, start, end, rt == store.ByService)
+	}
+	return store.Hit{Summary: s, MatchedEventTime: t, IndexTime: at}, ok
 }
 
 // matchEvent returns the latest segment start or end (only ends when
