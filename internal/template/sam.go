@@ -118,15 +118,7 @@ func (r *samResolver) function(p *Project, name string, props, globals *node) (F
 		props = &node{kind: mapNode}
 	}
 	str := func(key string) (string, error) {
-		n := prop(props, globals, key)
-		if n.isNull() {
-			return "", nil
-		}
-		v, err := r.eval(n, field+"."+key)
-		if err != nil {
-			return "", err
-		}
-		return v.text(field + "." + key)
+		return r.text(prop(props, globals, key), field+"."+key)
 	}
 	var err error
 	if f.Handler, err = str("Handler"); err != nil {
@@ -210,22 +202,14 @@ func (r *samResolver) function(p *Project, name string, props, globals *node) (F
 		ep := e.get("Properties")
 		ev := HTTPEvent{API: api, Method: "ANY", Path: "/{proxy+}"}
 		if path := ep.get("Path"); !path.isNull() {
-			v, err := r.eval(path, ef+".Path")
-			if err != nil {
-				return f, err
-			}
-			if ev.Path, err = v.text(ef + ".Path"); err != nil {
+			if ev.Path, err = r.text(path, ef+".Path"); err != nil {
 				return f, err
 			}
 		} else if api == "rest" {
 			return f, e.errorf(ef+".Path", "is missing")
 		}
 		if m := ep.get("Method"); !m.isNull() {
-			v, err := r.eval(m, ef+".Method")
-			if err != nil {
-				return f, err
-			}
-			if ev.Method, err = v.text(ef + ".Method"); err != nil {
+			if ev.Method, err = r.text(m, ef+".Method"); err != nil {
 				return f, err
 			}
 			ev.Method = strings.ToUpper(ev.Method)
@@ -233,6 +217,19 @@ func (r *samResolver) function(p *Project, name string, props, globals *node) (F
 		f.Events = append(f.Events, ev)
 	}
 	return f, nil
+}
+
+// text evaluates n and returns it as a single value ("" for a missing or
+// null one).
+func (r *samResolver) text(n *node, field string) (string, error) {
+	if n.isNull() {
+		return "", nil
+	}
+	v, err := r.eval(n, field)
+	if err != nil {
+		return "", err
+	}
+	return v.text(field)
 }
 
 // eval evaluates intrinsic functions in n; nil means AWS::NoValue.

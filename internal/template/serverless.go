@@ -306,18 +306,7 @@ func (r *slsResolver) resolve(n *node, depth int) (*node, error) {
 		return nil, n.errorf("", "variables nest or refer to each other more than %d levels deep", maxVariableDepth)
 	}
 	switch n.kind {
-	case mapNode:
-		out := *n
-		out.vals = make([]*node, len(n.vals))
-		for i, v := range n.vals {
-			rv, err := r.resolve(v, depth)
-			if err != nil {
-				return nil, err
-			}
-			out.vals[i] = rv
-		}
-		return &out, nil
-	case listNode:
+	case mapNode, listNode:
 		out := *n
 		out.vals = make([]*node, len(n.vals))
 		for i, v := range n.vals {
