@@ -412,18 +412,7 @@ type OutputDocument struct {
 // attached subsegments nested under their parents and every field the
 // client sent kept. A document with nothing attached is returned as sent.
 func (t *Trace) Documents() ([]OutputDocument, error) {
-	r := renderer{
-		t:        t,
-		rendered: make(map[*Document]bool, len(t.attached)),
-		children: make(map[*Entity][]*Document, len(t.attached)),
-		parents:  make(map[*Document]bool, len(t.attached)),
-	}
-	for _, d := range t.attached { // ordered by start time
-		i, _ := t.entity(d.ParentID)
-		p := t.nodes[i]
-		r.children[p.ent] = append(r.children[p.ent], d)
-		r.parents[p.doc] = true
-	}
+	r := newRenderer(t)
 	out := make([]OutputDocument, 0, len(t.Segments)+len(t.Orphans))
 	for _, list := range [][]*Document{t.Segments, t.Orphans} {
 		for _, d := range list {
@@ -467,4 +456,21 @@ type renderer struct {
 	children map[*Entity][]*Document
 	// parents holds the documents something is attached to.
 	parents map[*Document]bool
+}
+
+// newRenderer indexes what is attached to each of t's entities.
+func newRenderer(t *Trace) *renderer {
+	r := &renderer{
+		t:        t,
+		rendered: make(map[*Document]bool, len(t.attached)),
+		children: make(map[*Entity][]*Document, len(t.attached)),
+		parents:  make(map[*Document]bool, len(t.attached)),
+	}
+	for _, d := range t.attached { // ordered by start time
+		i, _ := t.entity(d.ParentID)
+		p := t.nodes[i]
+		r.children[p.ent] = append(r.children[p.ent], d)
+		r.parents[p.doc] = true
+	}
+	return r
 }

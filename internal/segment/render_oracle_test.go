@@ -90,18 +90,7 @@ func (r *renderer) tree(d *Document) (map[string]any, error) {
 
 // oracleDocuments is Documents with renderTree.
 func oracleDocuments(t *Trace) ([]OutputDocument, error) {
-	r := renderer{
-		t:        t,
-		rendered: make(map[*Document]bool, len(t.attached)),
-		children: make(map[*Entity][]*Document, len(t.attached)),
-		parents:  make(map[*Document]bool, len(t.attached)),
-	}
-	for _, d := range t.attached {
-		i, _ := t.entity(d.ParentID)
-		p := t.nodes[i]
-		r.children[p.ent] = append(r.children[p.ent], d)
-		r.parents[p.doc] = true
-	}
+	r := newRenderer(t)
 	var out []OutputDocument
 	for _, list := range [][]*Document{t.Segments, t.Orphans} {
 		for _, d := range list {
