@@ -1,15 +1,11 @@
 package e2etest
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // TestRunGoOrders builds examples/go-orders (aws-lambda-go and
@@ -35,53 +31,7 @@ func TestRunGoOrders(t *testing.T) {
 		t.Fatalf("build the example: %v\n%s", err, out)
 	}
 	p := startRun(t, dir, nil, "--parameter-overrides", "ProfileUrl="+partner+"/profile InitSleepMs=200")
-	api := &apiClient{base: p.http}
-	since := time.Now().Add(-time.Minute)
-
-	resp, err := http.Get(p.front + "/orders/17")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var got map[string]any
-	if resp.StatusCode != 200 || json.Unmarshal(b, &got) != nil || got["orderId"] != "17" || got["total"] != 42.0 {
-		t.Fatalf("GET /orders/17 = %d %s; want 200 with order 17 and total 42", resp.StatusCode, b)
-	}
-	// A second call, warm: its trace must have no Initialization.
-	warm, err := http.Get(p.front + "/orders/18")
-	if err != nil {
-		t.Fatal(err)
-	}
-	warm.Body.Close()
-	req := summariesRequest{StartTime: epoch(since), EndTime: epoch(time.Now().Add(time.Minute))}
-	sums := waitForSummaries(t, api, req, func(sums []traceSummary) error {
-		if len(sums) != 2 {
-			return fmt.Errorf("want 2 traces, got %d", len(sums))
-		}
-		return nil
-	})
-	// Exactly one of the two traces, the first call's, has Initialization.
-	both := waitForTraces(t, api, []string{sums[0].Id, sums[1].Id}, func(m map[string][]doc) error {
-		for id, docs := range m {
-			if len(findAll(docs, named("price_order"))) != 1 {
-				return fmt.Errorf("trace %s has no price_order subsegment yet", id)
-			}
-		}
-		return nil
-	})
-	cold := ""
-	for id, docs := range both {
-		if len(findAll(docs, named("Initialization"))) > 0 {
-			if cold != "" {
-				t.Errorf("both calls' traces have an Initialization; want only the first's")
-			}
-			cold = id
-		}
-	}
-	if cold == "" {
-		t.Fatalf("neither call's trace has an Initialization")
-	}
+	api, cold := callOrdersTwice(t, p)
 	docs := waitForTrace(t, api, cold, func(docs []doc) error {
 		if len(findAll(docs, named("price_order"))) != 1 || len(findAll(docs, func(e doc) bool { return str(e, "namespace") == "remote" && !isTrue(e, "inferred") })) == 0 {
 			return fmt.Errorf("the SDK's subsegments have not arrived yet")

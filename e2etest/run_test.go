@@ -367,3 +367,60 @@ func TestRunCollector(t *testing.T) {
 		return err
 	})
 }
+
+// callOrdersTwice calls an orders example's GET /orders/{id} twice, checks
+// the first answer, and waits for both calls' traces (each with its
+// price_order subsegment). Exactly one, the first call's, must have an
+// Initialization; its id is returned with the client that read it.
+func callOrdersTwice(t *testing.T, p *runProc) (*apiClient, string) {
+	t.Helper()
+	api := &apiClient{base: p.http}
+	since := time.Now().Add(-time.Minute)
+
+	resp, err := http.Get(p.front + "/orders/17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got map[string]any
+	if resp.StatusCode != 200 || json.Unmarshal(b, &got) != nil || got["orderId"] != "17" || got["total"] != 42.0 {
+		t.Fatalf("GET /orders/17 = %d %s; want 200 with order 17 and total 42", resp.StatusCode, b)
+	}
+	// A second call, warm: its trace must have no Initialization.
+	warm, err := http.Get(p.front + "/orders/18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Body.Close()
+
+	req := summariesRequest{StartTime: epoch(since), EndTime: epoch(time.Now().Add(time.Minute))}
+	sums := waitForSummaries(t, api, req, func(sums []traceSummary) error {
+		if len(sums) != 2 {
+			return fmt.Errorf("want 2 traces, got %d", len(sums))
+		}
+		return nil
+	})
+	// Exactly one of the two traces, the first call's, has Initialization.
+	both := waitForTraces(t, api, []string{sums[0].Id, sums[1].Id}, func(m map[string][]doc) error {
+		for id, docs := range m {
+			if len(findAll(docs, named("price_order"))) != 1 {
+				return fmt.Errorf("trace %s has no price_order subsegment yet", id)
+			}
+		}
+		return nil
+	})
+	cold := ""
+	for id, docs := range both {
+		if len(findAll(docs, named("Initialization"))) > 0 {
+			if cold != "" {
+				t.Errorf("both calls' traces have an Initialization; want only the first's")
+			}
+			cold = id
+		}
+	}
+	if cold == "" {
+		t.Fatalf("neither call's trace has an Initialization")
+	}
+	return api, cold
+}
