@@ -68,6 +68,26 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// invoking starts a server, lets its runtime take the first invocation,
+// with the given request id, and returns the result the caller will get.
+func invoking(t *testing.T, requestID string) (runtime, <-chan Result) {
+	t.Helper()
+	s, rt := start(t)
+	first := rt.next()
+	if err := s.WaitReady(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan Result, 1)
+	go func() {
+		r, _ := s.Invoke(ctxTimeout(t, 5*time.Second), Invocation{RequestID: requestID, Deadline: time.Now().Add(time.Minute)})
+		done <- r
+	}()
+	if resp := <-first; resp != nil {
+		resp.Body.Close()
+	}
+	return rt, done
+}
+
 func TestInvocation(t *testing.T) {
 	s, rt := start(t)
 	first := rt.next()
@@ -161,19 +181,7 @@ func TestInvocationError(t *testing.T) {
 			`{"errorMessage":"m","errorType":"T","errorCause":{"paths":["/var/task/a.py"]}}`, "Runtime.Unknown", `{"errorMessage":"m","errorType":"T"}`, `{"paths":["/var/task/a.py"]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, rt := start(t)
-			first := rt.next()
-			if err := s.WaitReady(ctxTimeout(t, 5*time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan Result, 1)
-			go func() {
-				r, _ := s.Invoke(ctxTimeout(t, 5*time.Second), Invocation{RequestID: "r", Deadline: time.Now().Add(time.Minute)})
-				done <- r
-			}()
-			if resp := <-first; resp != nil {
-				resp.Body.Close()
-			}
+			rt, done := invoking(t, "r")
 			if code, b := rt.post("/runtime/invocation/r/error", []byte(tc.body), tc.hdr); code != 202 {
 				t.Fatalf("POST error = %d %s; want 202", code, b)
 			}
@@ -209,19 +217,7 @@ func TestInitError(t *testing.T) {
 }
 
 func TestOversizedResponse(t *testing.T) {
-	s, rt := start(t)
-	first := rt.next()
-	if err := s.WaitReady(ctxTimeout(t, 5*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan Result, 1)
-	go func() {
-		r, _ := s.Invoke(ctxTimeout(t, 5*time.Second), Invocation{RequestID: "big", Deadline: time.Now().Add(time.Minute)})
-		done <- r
-	}()
-	if resp := <-first; resp != nil {
-		resp.Body.Close()
-	}
+	rt, done := invoking(t, "big")
 	code, b := rt.post("/runtime/invocation/big/response", bytes.Repeat([]byte("x"), MaxResponseBytes+1), nil)
 	if code != 413 || !strings.Contains(b, "RequestEntityTooLarge") {
 		t.Errorf("POST of %d bytes = %d %s; want 413 RequestEntityTooLarge", MaxResponseBytes+1, code, b)
@@ -255,19 +251,7 @@ func TestInvokeTimeout(t *testing.T) {
 // TestChunkedWithTrailers sends the response as aws-lambda-go does:
 // chunked, with the error trailers declared.
 func TestChunkedWithTrailers(t *testing.T) {
-	s, rt := start(t)
-	first := rt.next()
-	if err := s.WaitReady(ctxTimeout(t, 5*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan Result, 1)
-	go func() {
-		r, _ := s.Invoke(ctxTimeout(t, 5*time.Second), Invocation{RequestID: "c", Deadline: time.Now().Add(time.Minute)})
-		done <- r
-	}()
-	if resp := <-first; resp != nil {
-		resp.Body.Close()
-	}
+	rt, done := invoking(t, "c")
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, rt.base+"/runtime/invocation/c/response", pr)
 	req.Trailer = http.Header{"Lambda-Runtime-Function-Error-Type": nil, "Lambda-Runtime-Function-Error-Body": nil}
