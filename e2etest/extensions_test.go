@@ -25,7 +25,7 @@ func TestExtensionsAndTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	record := filepath.Join(t.TempDir(), "record.json")
-	log := &lockedBuffer{}
+	log := newWatchedBuffer()
 	env, err := lambdaenv.Start(t.Context(), lambdaenv.Config{
 		FunctionName: "orders", FunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:orders", Region: "us-east-1",
 		MemoryMB: 128, Timeout: 5 * time.Second, Command: []string{bin}, Dir: filepath.Dir(bin), Handler: "bootstrap",

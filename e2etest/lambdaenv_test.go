@@ -1,13 +1,11 @@
 package e2etest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +14,6 @@ import (
 	"github.com/thawtrace/thaw/internal/runtimeapi"
 	"github.com/thawtrace/thaw/internal/template"
 )
-
-// lockedBuffer is a log an environment writes from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestExecutionEnvironment runs the aws-lambda-go function as a
 // provided.al2023 bootstrap in lambdaenv environments: Init measured (the
@@ -47,7 +27,7 @@ func TestExecutionEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := func(log *lockedBuffer, env map[string]string) lambdaenv.Config {
+	config := func(log *watchedBuffer, env map[string]string) lambdaenv.Config {
 		return lambdaenv.Config{
 			FunctionName: "orders", FunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:orders", Region: "us-east-1",
 			MemoryMB: 128, Timeout: 3 * time.Second, Command: []string{bin}, Dir: filepath.Dir(bin), Handler: "bootstrap",
@@ -69,7 +49,7 @@ func TestExecutionEnvironment(t *testing.T) {
 	}
 
 	t.Run("cold, warm, frozen", func(t *testing.T) {
-		log := &lockedBuffer{}
+		log := newWatchedBuffer()
 		env, err := lambdaenv.Start(ctx, config(log, map[string]string{"INIT_SLEEP_MS": "300", "TABLE_NAME": "users", "AWS_LAMBDA_MAX_CONCURRENCY": "4"}), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +111,7 @@ func TestExecutionEnvironment(t *testing.T) {
 	}
 	for _, tc := range resets {
 		t.Run(tc.name, func(t *testing.T) {
-			log := &lockedBuffer{}
+			log := newWatchedBuffer()
 			cfg := config(log, nil)
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
@@ -159,7 +139,7 @@ func TestExecutionEnvironment(t *testing.T) {
 	}
 
 	t.Run("init crash", func(t *testing.T) {
-		log := &lockedBuffer{}
+		log := newWatchedBuffer()
 		_, err := lambdaenv.Start(ctx, config(log, map[string]string{"INIT_EXIT": "2"}), nil)
 		var f *lambdaenv.InitFailure
 		if !errors.As(err, &f) || f.Err.Type != "Runtime.ExitError" || !strings.Contains(string(f.Err.Payload), "exit status 2") {
@@ -170,7 +150,7 @@ func TestExecutionEnvironment(t *testing.T) {
 		}
 	})
 	t.Run("init timeout", func(t *testing.T) {
-		cfg := config(&lockedBuffer{}, map[string]string{"INIT_SLEEP_MS": "5000"})
+		cfg := config(newWatchedBuffer(), map[string]string{"INIT_SLEEP_MS": "5000"})
 		cfg.InitTimeout = 300 * time.Millisecond
 		began := time.Now()
 		_, err := lambdaenv.Start(context.Background(), cfg, nil)
@@ -200,7 +180,7 @@ func TestSuppressedInit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			log := &lockedBuffer{}
+			log := newWatchedBuffer()
 			r, err := runner.New(p, runner.Config{Log: log}, nil)
 			if err != nil {
 				t.Fatal(err)
