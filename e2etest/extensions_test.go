@@ -20,10 +20,7 @@ import (
 func TestExtensionsAndTelemetry(t *testing.T) {
 	requirePython(t)
 	t.Parallel()
-	bin, err := buildModule(t, filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda"), "bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildGoLambda(t)
 	record := filepath.Join(t.TempDir(), "record.json")
 	log := newWatchedBuffer()
 	env, err := lambdaenv.Start(t.Context(), lambdaenv.Config{

@@ -23,10 +23,7 @@ import (
 // during Init and an Init past its limit.
 func TestExecutionEnvironment(t *testing.T) {
 	t.Parallel()
-	bin, err := buildModule(t, filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda"), "bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildGoLambda(t)
 	config := func(log *watchedBuffer, env map[string]string) lambdaenv.Config {
 		return lambdaenv.Config{
 			FunctionName: "orders", FunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:orders", Region: "us-east-1",

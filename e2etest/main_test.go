@@ -34,20 +34,32 @@ func runTests(m *testing.M) int {
 	if bin := os.Getenv("THAW_E2E_BIN"); bin != "" {
 		thawBin = bin
 	} else {
-		thawBin, buildErr = goBuild(dir, "thaw", "github.com/thawtrace/thaw/cmd/thaw")
+		bin := filepath.Join(dir, "thaw")
+		if buildErr = goBuild(moduleRoot(), "github.com/thawtrace/thaw/cmd/thaw", bin); buildErr == nil {
+			thawBin = bin
+		}
 	}
 	return m.Run()
 }
 
-// goBuild builds the package pkg of this module into dir/name and returns the binary's path.
-func goBuild(dir, name, pkg string) (string, error) {
-	out := filepath.Join(dir, name)
+// goBuild builds the package pkg, as named from the module in srcDir, to
+// out.
+func goBuild(srcDir, pkg, out string) error {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = moduleRoot()
+	cmd.Dir = srcDir
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(b)))
+		return fmt.Errorf("go build %s in %s: %w\n%s", pkg, srcDir, err, strings.TrimSpace(string(b)))
 	}
-	return out, nil
+	return nil
+}
+
+// mustGoBuild builds the main package in srcDir to out, failing tb if it
+// does not build.
+func mustGoBuild(tb testing.TB, srcDir, out string) {
+	tb.Helper()
+	if err := goBuild(srcDir, ".", out); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // moduleRoot is the directory holding go.mod: the parent of this package's directory, since

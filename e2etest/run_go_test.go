@@ -3,7 +3,6 @@ package e2etest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -25,11 +24,7 @@ func TestRunGoOrders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), tmpl, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bootstrap"), ".")
-	build.Dir = src
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the example: %v\n%s", err, out)
-	}
+	mustGoBuild(t, src, filepath.Join(dir, "bootstrap"))
 	p := startRun(t, dir, nil, "--parameter-overrides", "ProfileUrl="+partner+"/profile InitSleepMs=200")
 	api, cold := callOrdersTwice(t, p)
 	docs := waitForTrace(t, api, cold, func(docs []doc) error {

@@ -87,11 +87,7 @@ func samProject(t *testing.T, env map[string]string) string {
 	if err := os.MkdirAll(filepath.Join(dir, "fn"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "fn", "bootstrap"), ".")
-	cmd.Dir = filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the function: %v\n%s", err, b)
-	}
+	mustGoBuild(t, testdataDir("golambda"), filepath.Join(dir, "fn", "bootstrap"))
 	var vars strings.Builder
 	for k, v := range env {
 		fmt.Fprintf(&vars, "          %s: %q\n", k, v)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,11 +31,7 @@ func benchProject(b *testing.B) *template.Project {
 	if err := os.MkdirAll(filepath.Join(dir, "fn"), 0o755); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "fn", "bootstrap"), ".")
-	cmd.Dir = filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	mustGoBuild(b, testdataDir("golambda"), filepath.Join(dir, "fn", "bootstrap"))
 	tmpl := `Transform: AWS::Serverless-2016-10-31
 Resources:
   Fn:

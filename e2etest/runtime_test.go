@@ -23,10 +23,7 @@ import (
 // come back as Lambda reports them.
 func TestRuntimeAPIWithAWSLambdaGo(t *testing.T) {
 	t.Parallel()
-	bin, err := buildModule(t, filepath.Join(moduleRoot(), "e2etest", "testdata", "golambda"), "bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildGoLambda(t)
 	start := func() (*runtimeapi.Server, *exec.Cmd, chan error) {
 		api := runtimeapi.New(nil)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -119,15 +116,11 @@ func errorPayload(r runtimeapi.Result) string {
 	return string(r.Error.Payload)
 }
 
-// buildModule builds the main package of the module in dir into a
-// temporary directory as name.
-func buildModule(t *testing.T, dir, name string) (string, error) {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", errors.New("go build in " + dir + ": " + err.Error() + "\n" + string(b))
-	}
-	return out, nil
+// buildGoLambda builds testdata/golambda, the aws-lambda-go function, to
+// a bootstrap in a new temporary directory and returns its path.
+func buildGoLambda(tb testing.TB) string {
+	tb.Helper()
+	out := filepath.Join(tb.TempDir(), "bootstrap")
+	mustGoBuild(tb, testdataDir("golambda"), out)
+	return out
 }
