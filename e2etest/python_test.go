@@ -436,6 +436,16 @@ func testdataDir(name string) string {
 	return filepath.Join(moduleRoot(), "e2etest", "testdata", name)
 }
 
+// createUsersTable creates the register examples' table, keyed by
+// user_id, in the DynamoDB at env's DYNAMODB_ENDPOINT, untraced.
+func createUsersTable(t *testing.T, env []string, name string) {
+	t.Helper()
+	mustRun(t, time.Minute, env, "", pythonPath, "-c", `import boto3, os, sys
+boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"]).create_table(TableName=sys.argv[1],
+    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")`, name)
+}
+
 // startDynalite starts dynalite (an in-memory DynamoDB) on a free loopback port and returns
 // its endpoint URL. It is stopped by its PID when the test ends.
 func startDynalite(t *testing.T, node string) string {

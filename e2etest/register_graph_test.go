@@ -41,10 +41,7 @@ func runRegister(t *testing.T, th *thawProc, node string, cold bool) registerRun
 		"LAMBDA_TASK_ROOT=" + testdataDir("python"),
 	}
 	// The table, set up untraced (as run_register.py's plain mode does).
-	mustRun(t, time.Minute, env, testdataDir("python"), pythonPath, "-c", `import boto3, os
-boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"]).create_table(TableName="users",
-    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")`)
+	createUsersTable(t, env, "users")
 	trace, invocationID := newTraceID(time.Now()), newID()
 	start := time.Now()
 	env = append(env, "_X_AMZN_TRACE_ID=Root="+trace+";Parent="+invocationID+";Sampled=1")

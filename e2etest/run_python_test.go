@@ -26,10 +26,7 @@ func TestRunPythonRegister(t *testing.T) {
 	partner := startPartnerAPI(t)
 	env := []string{"DYNAMODB_ENDPOINT=" + dynamo, "PROFILE_URL=" + partner + "/profile", "PARTNER_URL=" + partner + "/partner", "INIT_SLEEP_MS=400",
 		"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_DEFAULT_REGION=us-east-1"}
-	mustRun(t, time.Minute, env, "", pythonPath, "-c", `import boto3, os
-boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"]).create_table(TableName="users-dev",
-    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")`)
+	createUsersTable(t, env, "users-dev")
 	p := startRun(t, filepath.Join(moduleRoot(), "examples", "python-register"), env)
 	api := &apiClient{base: p.http}
 	since := time.Now().Add(-time.Minute)
