@@ -413,10 +413,17 @@ type OutputDocument struct {
 // client sent kept. A document with nothing attached is returned as sent.
 func (t *Trace) Documents() ([]OutputDocument, error) {
 	r := newRenderer(t)
+	return r.documents(r.render)
+}
+
+// documents renders t's segments and orphans, then what could not be
+// nested, with render.
+func (r *renderer) documents(render func(*Document) ([]byte, error)) ([]OutputDocument, error) {
+	t := r.t
 	out := make([]OutputDocument, 0, len(t.Segments)+len(t.Orphans))
 	for _, list := range [][]*Document{t.Segments, t.Orphans} {
 		for _, d := range list {
-			b, err := r.render(d)
+			b, err := render(d)
 			if err != nil {
 				return nil, fmt.Errorf("render document %s: %w", d.ID, err)
 			}
@@ -435,7 +442,7 @@ func (t *Trace) Documents() ([]OutputDocument, error) {
 			if r.rendered[d] || !r.rendered[t.nodes[i].doc] {
 				continue
 			}
-			b, err := r.render(d)
+			b, err := render(d)
 			if err != nil {
 				return nil, fmt.Errorf("render document %s: %w", d.ID, err)
 			}

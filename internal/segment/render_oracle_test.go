@@ -91,32 +91,7 @@ func (r *renderer) tree(d *Document) (map[string]any, error) {
 // oracleDocuments is Documents with renderTree.
 func oracleDocuments(t *Trace) ([]OutputDocument, error) {
 	r := newRenderer(t)
-	var out []OutputDocument
-	for _, list := range [][]*Document{t.Segments, t.Orphans} {
-		for _, d := range list {
-			b, err := r.renderTree(d)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, OutputDocument{ID: d.ID, JSON: b})
-		}
-	}
-	for progress := true; progress; {
-		progress = false
-		for _, d := range t.attached {
-			i, _ := t.entity(d.ParentID)
-			if r.rendered[d] || !r.rendered[t.nodes[i].doc] {
-				continue
-			}
-			b, err := r.renderTree(d)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, OutputDocument{ID: d.ID, JSON: b})
-			progress = true
-		}
-	}
-	return out, nil
+	return r.documents(r.renderTree)
 }
 
 // sameDocuments reports how Documents and the oracle differ, as JSON
