@@ -90,6 +90,7 @@ type Env struct {
 	// or failure.
 	shutdownReason string
 	shutdownMu     sync.Mutex
+	down           bool          // Shutdown has run; guarded by shutdownMu
 	capture        *bytes.Buffer // the current invocation's log, for Tail (guarded by logMu)
 }
 
@@ -504,29 +505,32 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 		})
 		done <- outcome{r, err}
 	}()
-	var res runtimeapi.Result
-	status := ""
+	var o outcome
+	exited := false
 	select {
-	case o := <-done:
-		res = o.r
-		switch {
-		case o.err == nil:
-		case e.oomed():
-			res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, "signal: killed"), At: time.Now()}
-			status = "error\tError Type: Runtime.OutOfMemory"
-		case errors.Is(o.err, context.DeadlineExceeded):
-			res = runtimeapi.Result{Error: runtimeapi.TimeoutError(inv.RequestID, e.cfg.Timeout), At: time.Now()}
-			status = "timeout"
-		default:
-			stopWatch()
-			cancel()
-			return res, nil, o.err
-		}
+	case o = <-done:
 	case <-e.exited:
+		exited = true
+	}
+	// The watcher is stopped before its verdict (e.oom) is read.
+	stopWatch()
+	res := o.r
+	status := ""
+	switch {
+	case exited:
 		res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, e.exitText()), At: time.Now()}
 		status = "error\tError Type: Runtime.ExitError"
+	case o.err == nil:
+	case e.oomed():
+		res = runtimeapi.Result{Error: runtimeapi.ExitError(inv.RequestID, "signal: killed"), At: time.Now()}
+		status = "error\tError Type: Runtime.OutOfMemory"
+	case errors.Is(o.err, context.DeadlineExceeded):
+		res = runtimeapi.Result{Error: runtimeapi.TimeoutError(inv.RequestID, e.cfg.Timeout), At: time.Now()}
+		status = "timeout"
+	default:
+		cancel()
+		return res, nil, o.err
 	}
-	stopWatch()
 	tm.Response = res.At
 	tail := &Tail{done: make(chan struct{})}
 	go func() {
@@ -548,18 +552,21 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (runtimeapi.Result, *T
 func (e *Env) finish(ctx context.Context, requestID string, deadline time.Time, res runtimeapi.Result, status string, tm *Timing) {
 	if status == "" {
 		nctx, ncancel := context.WithDeadline(ctx, deadline.Add(time.Second))
-		next := make(chan error, 1)
+		type asked struct {
+			at  time.Time
+			err error
+		}
+		next := make(chan asked, 1)
 		go func() {
-			end, err := e.api.WaitNext(nctx)
-			if err == nil {
-				tm.End = end
-			}
-			next <- err
+			at, err := e.api.WaitNext(nctx)
+			next <- asked{at, err}
 		}()
 		select {
-		case err := <-next:
-			if err != nil {
+		case n := <-next:
+			if n.err != nil {
 				status = "timeout"
+			} else {
+				tm.End = n.at
 			}
 		case <-e.exited:
 			if res.Error == nil {
@@ -647,6 +654,12 @@ func (e *Env) isExited() bool {
 func (e *Env) Shutdown() {
 	e.shutdownMu.Lock()
 	defer e.shutdownMu.Unlock()
+	// A reset environment is shut down by its tail and again by the pool;
+	// the second time must not signal a process group that may be gone.
+	if e.down {
+		return
+	}
+	e.down = true
 	if len(e.exts) > 0 {
 		// Extensions get SHUTDOWN and up to 2 s to finish (spec §1.6).
 		e.thaw()
