@@ -382,23 +382,28 @@ func (s *Server) invocationError(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) initError(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.state != started {
-		st := s.state
+	st := s.state
+	s.mu.Unlock()
+	if st == started {
+		fe, ok := errorReport(w, r)
+		if !ok {
+			return
+		}
+		// The state is read again: another post, or a GET /next, may have
+		// ended init while the body was read.
+		s.mu.Lock()
+		if st = s.state; st == started {
+			s.state = initError
+			s.initErr = &InitError{FunctionError: *fe}
+			close(s.initCh)
+		}
 		s.mu.Unlock()
-		transition(w, st, "InitError", "init is over")
-		return
+		if st == started {
+			accepted(w)
+			return
+		}
 	}
-	s.mu.Unlock()
-	fe, ok := errorReport(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	s.state = initError
-	s.initErr = &InitError{FunctionError: *fe}
-	close(s.initCh)
-	s.mu.Unlock()
-	accepted(w)
+	transition(w, st, "InitError", "init is over")
 }
 
 // platformError is an error the platform reports for an invocation, in
