@@ -118,14 +118,15 @@ func (p *Pool) Invoke(ctx context.Context, inv lambdaenv.Invocation) (Outcome, e
 	p.mu.Unlock()
 	go func() {
 		tail.Wait()
-		p.mu.Lock()
-		p.finishing--
-		p.mu.Unlock()
 		if env.Reset() {
+			p.mu.Lock()
+			p.finishing--
+			p.mu.Unlock()
 			env.Shutdown()
-			env = nil
+			p.release(nil)
+			return
 		}
-		p.release(env)
+		p.finished(env)
 	}()
 	return out, nil
 }
@@ -192,6 +193,20 @@ func (p *Pool) acquire() (*lambdaenv.Env, error) {
 func (p *Pool) release(e *lambdaenv.Env) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.releaseLocked(e)
+}
+
+// finished returns an environment whose invocation's tail has run. It
+// stops counting as finishing in the same step, so that acquire never sees
+// it as neither finishing nor idle and starts a cold one instead.
+func (p *Pool) finished(e *lambdaenv.Env) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.finishing--
+	p.releaseLocked(e)
+}
+
+func (p *Pool) releaseLocked(e *lambdaenv.Env) {
 	p.busy--
 	close(p.freed)
 	p.freed = make(chan struct{})
