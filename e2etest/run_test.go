@@ -78,6 +78,20 @@ func startRun(t *testing.T, dir string, env []string, args ...string) *runProc {
 	}
 }
 
+// waitOutput waits up to 10 s for thaw run to print want.
+func (p *runProc) waitOutput(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !strings.Contains(p.out.String(), want) {
+		select {
+		case <-p.out.changed:
+		case <-deadline:
+			t.Errorf("thaw run did not print %q in 10 s", want)
+			return
+		}
+	}
+}
+
 // samProject writes a SAM project running the aws-lambda-go function,
 // behind a traced REST API (POST /register) and an HTTP API
 // (GET /users/{id}).
@@ -183,6 +197,20 @@ func TestRun(t *testing.T) {
 	meta, _ = lambdaInvoke(t, p.invoke, `{"action":"echo"}`, "--invocation-type", "Event")
 	if meta["StatusCode"] != 202.0 {
 		t.Errorf("Event invoke: %v; want StatusCode 202", meta)
+	}
+	// The request id an Event invoke answers is the one it runs with.
+	req, _ := http.NewRequest(http.MethodPost, p.invoke+"/2015-03-31/functions/orders/invocations", strings.NewReader(`{"action":"echo"}`))
+	req.Header.Set("X-Amz-Invocation-Type", "Event")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		resp.Body.Close()
+		id := resp.Header.Get("X-Amzn-RequestId")
+		if resp.StatusCode != 202 || id == "" {
+			t.Errorf("Event invoke over HTTP: %d, request id %q; want 202 with a request id", resp.StatusCode, id)
+		} else {
+			p.waitOutput(t, "REPORT RequestId: "+id)
+		}
 	}
 
 	traces := waitForTraces(t, api, []string{trace1, trace2}, func(m map[string][]doc) error {

@@ -196,6 +196,8 @@ type Request struct {
 	TraceHeader string // X-Amzn-Trace-Id of the caller, if any
 	// ClientContext is the decoded client context JSON, if any.
 	ClientContext string
+	// RequestID is the invocation's id; Invoke makes one when it is empty.
+	RequestID string
 }
 
 // Response is an invocation's answer, with its request id.
@@ -216,7 +218,10 @@ func (r *Runner) Invoke(ctx context.Context, req Request) (Response, error) {
 	if fn == nil {
 		return Response{}, fmt.Errorf("%w: %s", ErrNoFunction, req.Function)
 	}
-	id := newRequestID()
+	id := req.RequestID
+	if id == "" {
+		id = newRequestID()
+	}
 	t := planTrace(req.TraceHeader, fn.Tracing, time.Now())
 	out, err := fn.pool.Invoke(ctx, lambdaenv.Invocation{RequestID: id, Payload: req.Payload, TraceHeader: t.runtimeHeader(), ClientContext: req.ClientContext})
 	resp := Response{RequestID: id, Outcome: out, Traced: t.record, TraceID: string(t.header.Root)}
@@ -325,12 +330,15 @@ func (r *Runner) serveInvoke(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
+		// The id answered is the one the invocation runs with, in its
+		// START and REPORT lines and its trace.
+		inv.RequestID = newRequestID()
 		r.async.Go(func() {
 			if _, err := r.Invoke(context.WithoutCancel(req.Context()), inv); err != nil {
 				r.log.Warn("asynchronous invocation", "function", fn.Name, "err", err)
 			}
 		})
-		w.Header().Set("X-Amzn-RequestId", newRequestID())
+		w.Header().Set("X-Amzn-RequestId", inv.RequestID)
 		w.WriteHeader(http.StatusAccepted)
 		return
 	case "RequestResponse":
