@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/thawtrace/thaw/internal/loadgen"
 	"github.com/thawtrace/thaw/internal/segment"
 )
 
@@ -129,7 +130,7 @@ func sendSegments(addr string, docs [][]byte) error {
 	}
 	defer conn.Close()
 	for _, d := range docs {
-		if _, err := conn.Write(append([]byte(`{"format":"json","version":1}`+"\n"), d...)); err != nil {
+		if _, err := conn.Write(loadgen.Datagram(d)); err != nil {
 			return fmt.Errorf("send segment to %s: %w", addr, err)
 		}
 	}
