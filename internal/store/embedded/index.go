@@ -155,13 +155,19 @@ func (o *anyPostings) seekLT(target []byte) ([]byte, bool) {
 	return o.best, found
 }
 
+// iterSource is where postings are read from: one snapshot, so that every
+// term's iterator sees the same state of the index.
+type iterSource interface {
+	NewIterWithContext(ctx context.Context, o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
 // openPostings builds the walk of m over [lo, hi) suffixes of table, opening
-// one Pebble iterator per term (appended to its, which the caller closes).
-func (db *DB) openPostings(ctx context.Context, m store.Match, table byte, size int, lo, hi []byte, its *[]*pebble.Iterator) (postings, error) {
+// one iterator of src per term (appended to its, which the caller closes).
+func openPostings(ctx context.Context, src iterSource, m store.Match, table byte, size int, lo, hi []byte, its *[]*pebble.Iterator) (postings, error) {
 	switch {
 	case m.Term != "":
 		prefix := termPrefix(nil, table, m.Term)
-		it, err := db.pdb.NewIterWithContext(ctx, &pebble.IterOptions{
+		it, err := src.NewIterWithContext(ctx, &pebble.IterOptions{
 			LowerBound: append(slices.Clip(prefix), lo...),
 			UpperBound: append(slices.Clip(prefix), hi...),
 		})
@@ -177,7 +183,7 @@ func (db *DB) openPostings(ctx context.Context, m store.Match, table byte, size 
 		}
 		ps := make([]postings, 0, len(elems))
 		for _, e := range elems {
-			p, err := db.openPostings(ctx, e, table, size, lo, hi, its)
+			p, err := openPostings(ctx, src, e, table, size, lo, hi, its)
 			if err != nil {
 				return nil, err
 			}
@@ -198,13 +204,19 @@ func (db *DB) indexedSummaries(ctx context.Context, q store.SummaryQuery, lo, hi
 	if q.Range != store.ByTraceID {
 		table, scanTable, size = prefixByTime, prefixEvent, 8+16
 	}
+	// Each term has its own iterator. Read separately, a summarize batch
+	// committing between them could move a trace's activity postings so
+	// that an all-of walk finds the trace under neither time, or an any-of
+	// walk under both.
+	snap := db.pdb.NewSnapshot()
+	defer snap.Close()
 	var its []*pebble.Iterator
 	defer func() {
 		for _, it := range its {
 			_ = it.Close()
 		}
 	}()
-	root, err := db.openPostings(ctx, q.Match, table, size, lo[1:], hi[1:], &its)
+	root, err := openPostings(ctx, snap, q.Match, table, size, lo[1:], hi[1:], &its)
 	if err != nil {
 		yield(store.Hit{}, err)
 		return
