@@ -98,8 +98,13 @@ func (s *Service) minuteGraph(ctx context.Context, rs rollupStore, m uint32, bud
 		return nil, fmt.Errorf("read graph rollup of minute %d: %w", m, err)
 	}
 	gen := rs.RollupGeneration(m)
-	if g, ok := s.cachedOpenMinute(m, gen); ok {
-		return g, nil
+	// Only the current minute is served from memory: once it has ended it
+	// is built once more and stored.
+	ended := int64(m) < time.Now().Unix()/60
+	if !ended {
+		if g, ok := s.cachedOpenMinute(m, gen); ok {
+			return g, nil
+		}
 	}
 	var g graph.Graph
 	q := store.SummaryQuery{Start: time.Unix(int64(m)*60, 0), End: time.Unix(int64(m+1)*60, 0), Range: store.ByActivity}
@@ -122,7 +127,7 @@ func (s *Service) minuteGraph(ctx context.Context, rs rollupStore, m uint32, bud
 	if err != nil {
 		return nil, fmt.Errorf("encode graph rollup: %w", err)
 	}
-	if int64(m) < time.Now().Unix()/60 {
+	if ended {
 		if _, err := rs.PutGraphRollup(ctx, m, gen, b); err != nil {
 			return nil, err
 		}
