@@ -21,8 +21,10 @@ type slsResolver struct {
 	root  *node
 	opts  Options
 	stage string
-	files map[string]*node // parsed ${file(...)} targets, by absolute path
-	dir   string
+	// region is --region, else provider.region, else slsDefaultRegion.
+	region string
+	files  map[string]*node // parsed ${file(...)} targets, by absolute path
+	dir    string
 	// selfStack holds the self: paths being resolved, to report cycles.
 	selfStack []string
 }
@@ -35,27 +37,20 @@ func loadServerless(p *Project, root *node, opts Options) error {
 		return root.errorf("", "want a map at the top of serverless.yml, found a %s", root.kindName())
 	}
 	r := &slsResolver{root: root, opts: opts, files: map[string]*node{}, dir: p.Dir}
-	// The stage comes first: ${sls:stage} and functions' names need it.
-	r.stage = opts.Stage
-	if r.stage == "" {
-		if st := root.get("provider").get("stage"); !st.isNull() {
-			v, err := r.resolve(st, 0)
-			if err != nil {
-				return err
-			}
-			if r.stage, err = v.text("provider.stage"); err != nil {
-				return err
-			}
-		}
+	// The stage and region come first: ${sls:stage}, ${aws:region} and
+	// functions' names need them. An option beats provider's setting.
+	var err error
+	if r.stage, err = r.providerSetting("stage", opts.Stage, slsDefaultStage); err != nil {
+		return err
 	}
-	if r.stage == "" {
-		r.stage = slsDefaultStage
+	if r.region, err = r.providerSetting("region", opts.Region, slsDefaultRegion); err != nil {
+		return err
 	}
 	doc, err := r.resolve(root, 0)
 	if err != nil {
 		return err
 	}
-	p.Stage = r.stage
+	p.Stage, p.Region = r.stage, r.region
 	svc := doc.get("service")
 	if svc != nil && svc.kind == mapNode { // service: {name: ...}, an older form
 		svc = svc.get("name")
@@ -67,15 +62,6 @@ func loadServerless(p *Project, root *node, opts Options) error {
 		return root.errorf("service", "serverless.yml needs a service name")
 	}
 	provider := doc.get("provider")
-	if p.Region, err = provider.get("region").text("provider.region"); err != nil {
-		return err
-	}
-	if opts.Region != "" {
-		p.Region = opts.Region
-	}
-	if p.Region == "" {
-		p.Region = slsDefaultRegion
-	}
 	for _, k := range []string{"iam", "iamRoleStatements", "iamManagedPolicies", "role", "deploymentBucket", "vpc", "stackTags", "tags"} {
 		if provider.get(k) != nil {
 			p.Notes = append(p.Notes, fmt.Sprintf("provider.%s is read and ignored: it matters only in AWS", k))
@@ -123,6 +109,27 @@ func loadServerless(p *Project, root *node, opts Options) error {
 		p.Functions = append(p.Functions, f)
 	}
 	return nil
+}
+
+// providerSetting is provider.<name> resolved to text, or opt when it is
+// set, or def when neither is.
+func (r *slsResolver) providerSetting(name, opt, def string) (string, error) {
+	if opt != "" {
+		return opt, nil
+	}
+	n := r.root.get("provider").get(name)
+	if n.isNull() {
+		return def, nil
+	}
+	v, err := r.resolve(n, 0)
+	if err != nil {
+		return "", err
+	}
+	text, err := v.text("provider." + name)
+	if err != nil || text != "" {
+		return text, err
+	}
+	return def, nil
 }
 
 func (n *node) keysOrNil() []string {
@@ -521,11 +528,7 @@ func (r *slsResolver) reference(at *node, ref string, depth int) (*node, bool, e
 	case "aws":
 		switch addr {
 		case "region":
-			region := r.opts.Region
-			if region == "" {
-				region = slsDefaultRegion
-			}
-			return scalar(region, at), true, nil
+			return scalar(r.region, at), true, nil
 		case "accountId":
 			return scalar("000000000000", at), true, nil
 		}
