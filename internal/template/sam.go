@@ -424,9 +424,12 @@ func (r *samResolver) sub(at *node, s string, vars map[string]string) (string, e
 		switch {
 		case strings.HasPrefix(name, "!"): // ${!Literal} writes ${Literal}
 			b.WriteString("${" + name[1:] + "}")
-		case vars[name] != "":
-			b.WriteString(vars[name])
 		default:
+			// Sub's own variables come first, as in CloudFormation.
+			if v, ok := vars[name]; ok {
+				b.WriteString(v)
+				continue
+			}
 			if res, attr, ok := strings.Cut(name, "."); ok {
 				v, err := r.getAtt(at, res, attr)
 				if err != nil {
@@ -435,9 +438,8 @@ func (r *samResolver) sub(at *node, s string, vars map[string]string) (string, e
 				b.WriteString(v)
 				continue
 			}
-			if v, ok := vars[name]; ok {
-				b.WriteString(v)
-				continue
+			if r.unset[name] {
+				return "", at.errorf("!Sub ${"+name+"}", "parameter %s has no Default; give it with --parameter-overrides %s=VALUE", name, name)
 			}
 			v, ok := r.ref(name)
 			if !ok {

@@ -127,6 +127,8 @@ func TestErrors(t *testing.T) {
 			Options{}, "template.yaml:10:14: !Ref Nope: names no parameter, pseudo parameter or resource of the template"},
 		{"sam param without default", sam, samHead + "Parameters:\n  Key:\n    Type: String\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Runtime: go1.x\n      Environment:\n        Variables:\n          A: !Ref Key\n",
 			Options{}, "template.yaml:13:14: !Ref Key: parameter Key has no Default; give it with --parameter-overrides Key=VALUE"},
+		{"sam param without default in sub", sam, samHead + "Parameters:\n  Key:\n    Type: String\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Runtime: go1.x\n      Environment:\n        Variables:\n          A: !Sub 'k-${Key}'\n",
+			Options{}, "template.yaml:13:14: !Sub ${Key}: parameter Key has no Default; give it with --parameter-overrides Key=VALUE"},
 		{"sam unknown override", sam, samHead + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Runtime: go1.x\n",
 			Options{Params: map[string]string{"Stage": "x"}}, "template.yaml:1:1: --parameter-overrides Stage: the template has no parameter Stage"},
 		{"sam getatt", sam, samHead + "Resources:\n  B:\n    Type: AWS::Custom::Thing\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Runtime: go1.x\n      Environment:\n        Variables:\n          A: !GetAtt B.Endpoint\n",
