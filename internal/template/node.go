@@ -3,6 +3,7 @@ package template
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -198,7 +199,7 @@ func convert(path string, y *yaml.Node, depth int, budget *int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			if i := indexOf(n.keys, k.Value); i >= 0 { // a repeated key: the last wins
+			if i := slices.Index(n.keys, k.Value); i >= 0 { // a repeated key: the last wins
 				n.vals[i] = val
 				continue
 			}
@@ -208,15 +209,6 @@ func convert(path string, y *yaml.Node, depth int, budget *int) (*node, error) {
 		return nil, &Error{File: path, Line: y.Line, Col: y.Column, Msg: "unsupported YAML node"}
 	}
 	return n, nil
-}
-
-func indexOf(ss []string, s string) int {
-	for i, v := range ss {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // scalar makes a string node at the place of at.

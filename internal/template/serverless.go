@@ -67,8 +67,8 @@ func loadServerless(p *Project, root *node, opts Options) error {
 			p.Notes = append(p.Notes, fmt.Sprintf("provider.%s is read and ignored: it matters only in AWS", k))
 		}
 	}
-	for _, k := range []string{"plugins", "resources", "package", "custom"} {
-		if doc.get(k) != nil && k != "custom" {
+	for _, k := range []string{"plugins", "resources", "package"} {
+		if doc.get(k) != nil {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s is read and ignored: thaw run runs the functions only", k))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -132,15 +133,7 @@ func Load(path string, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(p.Functions, func(a, b Function) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(p.Functions, func(a, b Function) int { return strings.Compare(a.Name, b.Name) })
 	if len(p.Functions) == 0 {
 		return nil, &Error{File: abs, Msg: "defines no functions"}
 	}

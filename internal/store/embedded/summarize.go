@@ -507,6 +507,8 @@ func (db *DB) deleteTraces(writtenKeys [][]byte) error {
 				return err
 			}
 			touched = append(touched, minuteOf(act))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			db.log.Warn("expire trace: its summary does not decode, so its event and index entries stay", "trace_id", tid, "err", err)
 		}
 		for _, p := range []byte{prefixDoc, prefixDirty} {
 			tp := tracePrefix(p, tid)
