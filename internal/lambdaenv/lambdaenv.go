@@ -404,6 +404,11 @@ func (e *Env) writeLog(s string) {
 	_, _ = io.WriteString(e.cfg.Log, s)
 	if e.capture != nil {
 		e.capture.WriteString(s)
+		// Only the end is returned: a chatty invocation keeps at most
+		// twice that, not its whole log.
+		if n := e.capture.Len(); n > 2*maxLogTail {
+			e.capture.Next(n - maxLogTail)
+		}
 	}
 }
 
