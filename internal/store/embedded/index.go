@@ -209,7 +209,7 @@ func (db *DB) indexedSummaries(ctx context.Context, q store.SummaryQuery, lo, hi
 	// that an all-of walk finds the trace under neither time, or an any-of
 	// walk under both.
 	snap := db.pdb.NewSnapshot()
-	defer snap.Close()
+	defer func() { _ = snap.Close() }()
 	var its []*pebble.Iterator
 	defer func() {
 		for _, it := range its {
